@@ -1,0 +1,33 @@
+# runoffbench: benchmark rainfall-runoff models on CAMELS-US.
+#   snakemake --cores 2                      the embedded default (config/config.yaml)
+#   snakemake --cores 2 --configfile config/experiments/camels_us.yaml
+#   snakemake --profile slurm all            on a SLURM cluster
+# Keep this file light: every cluster job re-parses it, so no heavy imports here.
+from snakemake.utils import min_version, validate
+
+min_version("9.20")
+
+
+configfile: "config/config.yaml"
+
+
+validate(config, "workflow/schemas/config.schema.yaml")
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/data.smk"
+include: "workflow/rules/analysis.smk"
+
+
+localrules:
+    all,
+    download_camels,
+    water_balance,
+    basin_map,
+    precip_bias_by_huc,
+
+
+rule all:
+    input:
+        all_outputs(),
+    default_target: True

@@ -1,0 +1,50 @@
+# Forcing caches -> the first results: the water-balance table and its figures (contract 4).
+
+
+rule water_balance:
+    input:
+        caches=[cache_file(f) for f in FORCINGS],
+    output:
+        csv=f"{RESULTS}/tables/water_balance.csv",
+    params:
+        caches=" ".join(f"--cache {f}={cache_file(f)}" for f in FORCINGS),
+        reference=REFERENCE_FORCING,
+    log:
+        f"{RESULTS}/logs/water_balance.log",
+    conda:
+        "../../envs/analysis.yaml"
+    shell:
+        "runoffbench water-balance {params.caches} --reference {params.reference} "
+        "--output {output.csv} > {log} 2>&1"
+
+
+rule basin_map:
+    input:
+        table=rules.water_balance.output.csv,
+    output:
+        pdf=f"{RESULTS}/figures/basin_map.pdf",
+        png=f"{RESULTS}/figures/basin_map.png",
+    log:
+        f"{RESULTS}/logs/figures/basin_map.log",
+    conda:
+        "../../envs/analysis.yaml"
+    shell:
+        "runoffbench figure basin_map --table {input.table} --output {output.pdf} > {log} 2>&1"
+
+
+rule precip_bias_by_huc:
+    input:
+        table=rules.water_balance.output.csv,
+    output:
+        pdf=f"{RESULTS}/figures/precip_bias_by_huc.pdf",
+        png=f"{RESULTS}/figures/precip_bias_by_huc.png",
+    params:
+        forcing=(compared_forcings() or [REFERENCE_FORCING])[0],
+        reference=REFERENCE_FORCING,
+    log:
+        f"{RESULTS}/logs/figures/precip_bias_by_huc.log",
+    conda:
+        "../../envs/analysis.yaml"
+    shell:
+        "runoffbench figure precip_bias_by_huc --table {input.table} --forcing {params.forcing} "
+        "--reference {params.reference} --output {output.pdf} > {log} 2>&1"

@@ -1,0 +1,63 @@
+from pathlib import Path
+
+# Paths and small helpers shared by the rules. Everything here is derived from the validated
+# config; nothing reads data files at parse time, so the DAG builds before any data exists.
+
+DATASET = config["dataset"]
+EXPERIMENT = config["experiment"]
+RESULTS = f"results/{EXPERIMENT}"
+ROOT = DATASET["root"]
+CACHE = f"{config['cache']['dir']}/{DATASET['name']}"
+FORCINGS = DATASET["forcings"]
+REFERENCE_FORCING = DATASET["reference_forcing"]
+DATA_LOGS = f"results/logs/{DATASET['name']}"
+
+if REFERENCE_FORCING not in FORCINGS:
+    raise ValueError(
+        f"config key dataset.reference_forcing: {REFERENCE_FORCING!r} is not one of "
+        f"dataset.forcings {FORCINGS}"
+    )
+
+
+def basins_file():
+    """The basin list every data rule reads."""
+    if DATASET.get("basins"):
+        return DATASET["basins"]
+    if DATASET["name"] == "synthetic":
+        return f"{ROOT}/basins.txt"
+    if not DATASET.get("basin_list"):
+        raise ValueError("config key dataset.basin_list (or dataset.basins) is required for camels_us")
+    return f"{ROOT}/basin_lists/{DATASET['basin_list']}_basin_list.txt"
+
+
+def dataset_ready():
+    """The file whose existence means the raw dataset is complete (written last by its rule)."""
+    if DATASET["name"] == "synthetic":
+        return f"{ROOT}/basins.txt"
+    if DATASET.get("download"):
+        return f"{ROOT}/download_manifest.json"
+    return f"{ROOT}/camels_attributes_v2.0/camels_name.txt"  # data put in place by hand
+
+
+def camels_root(wildcards, input):
+    """The CAMELS root, derived from the dataset marker (so no path is hard-coded in params)."""
+    marker = Path(input.ready)
+    return str(marker.parent.parent if marker.parent.name == "camels_attributes_v2.0" else marker.parent)
+
+
+def cache_file(forcing):
+    return f"{CACHE}/{forcing}.nc"
+
+
+def compared_forcings():
+    """Forcings whose precipitation is compared against the reference forcing."""
+    return [f for f in FORCINGS if f != REFERENCE_FORCING]
+
+
+def all_outputs():
+    outputs = [cache_file(f) for f in FORCINGS] + [f"{CACHE}/attributes.nc"]
+    outputs.append(f"{RESULTS}/tables/water_balance.csv")
+    outputs += expand(f"{RESULTS}/figures/basin_map.{{ext}}", ext=["pdf", "png"])
+    if compared_forcings():
+        outputs += expand(f"{RESULTS}/figures/precip_bias_by_huc.{{ext}}", ext=["pdf", "png"])
+    return outputs
