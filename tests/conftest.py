@@ -1,0 +1,29 @@
+"""Shared fixtures: the real CAMELS-US sample in ../shared (skipped when absent) and a tiny
+hand-written CAMELS tree for error-path tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.camels_tree import write_camels_tree
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+SAMPLE = SHARED / "data" / "camels_us_sample"
+REFERENCE = SHARED / "reference"
+
+
+@pytest.fixture(scope="session")
+def camels_sample() -> Path:
+    """Root of the real CAMELS-US sample files (one basin, all attributes)."""
+    if not SAMPLE.is_dir():
+        pytest.skip(f"real CAMELS-US sample not available at {SAMPLE}")
+    return SAMPLE
+
+
+@pytest.fixture
+def camels_tree(tmp_path) -> Path:
+    """A small CAMELS-US tree in the real layout: basins 01000001 and 02000002, daymet, 2000-2002."""
+    return write_camels_tree(tmp_path / "camels")

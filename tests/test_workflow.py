@@ -1,0 +1,67 @@
+"""End-to-end: the default configuration through Snakemake in a temporary copy of the workflow."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import xarray as xr
+
+REPO = Path(__file__).resolve().parents[1]
+pytestmark = pytest.mark.slow
+
+
+def copy_workflow(destination: Path) -> Path:
+    """The files a user's clone needs to run the workflow (not results or data)."""
+    for folder in ("config", "workflow"):
+        shutil.copytree(REPO / folder, destination / folder)
+    shutil.copy(REPO / "Snakefile", destination)
+    return destination
+
+
+def snakemake(workdir: Path, *args: str, timeout: int = 900) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        ["snakemake", "--cores", "2", *args], cwd=workdir, capture_output=True, text=True, timeout=timeout
+    )
+
+
+@pytest.fixture(scope="module")
+def default_run(tmp_path_factory) -> Path:
+    workdir = copy_workflow(tmp_path_factory.mktemp("default"))
+    result = snakemake(workdir)
+    assert result.returncode == 0, result.stderr[-5000:]
+    return workdir
+
+
+def test_default_run_writes_caches_table_and_figures(default_run):
+    cache = default_run / "data" / "cache" / "synthetic"
+    for forcing in ("daymet", "nldas_extended"):
+        with xr.open_dataset(cache / f"{forcing}.nc") as dataset:
+            assert dataset.sizes["basin"] == 24
+            assert dataset.attrs["forcing"] == forcing
+    assert (cache / "attributes.nc").is_file()
+    table = pd.read_csv(default_run / "results" / "default" / "tables" / "water_balance.csv", dtype={"basin": str})
+    assert len(table) == 48 and table["basin"].str.len().eq(8).all()
+    for figure in ("basin_map", "precip_bias_by_huc"):
+        for suffix in ("pdf", "png"):
+            assert (default_run / "results" / "default" / "figures" / f"{figure}.{suffix}").stat().st_size > 10_000
+
+
+def test_rules_log_to_their_log_files(default_run):
+    logs = default_run / "results" / "logs" / "synthetic"
+    assert (logs / "build_cache_daymet.log").read_text().count("writing") == 1
+    assert (logs / "build_cache_daymet.benchmark.tsv").is_file()
+
+
+def test_second_run_has_nothing_to_do(default_run):
+    result = snakemake(default_run, "-n")
+    assert result.returncode == 0
+    assert "Nothing to be done" in result.stdout + result.stderr
+
+
+def test_lint_is_clean():
+    result = subprocess.run(["snakemake", "--lint"], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
