@@ -34,7 +34,7 @@ def dataset_ready():
     """The file whose existence means the raw dataset is complete (written last by its rule)."""
     if DATASET["name"] == "synthetic":
         return f"{ROOT}/basins.txt"
-    if DATASET.get("download"):
+    if DATASET.get("download_sources"):
         return f"{ROOT}/download_manifest.json"
     return f"{ROOT}/camels_attributes_v2.0/camels_name.txt"  # data put in place by hand
 

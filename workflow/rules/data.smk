@@ -1,6 +1,3 @@
-import json
-import shlex
-
 # Raw data (synthetic generator or the real archives) -> forcing caches (contract 1).
 
 
@@ -23,20 +20,23 @@ rule synthesize_dataset:
 
 
 rule download_camels:
+    input:
+        sources=DATASET.get("download_sources") or [],
     output:
         manifest=f"{ROOT}/download_manifest.json",
+        basins=[basins_file()] if DATASET.get("basin_list") and not DATASET.get("basins") else [],
     params:
         root=lambda wildcards, output: Path(output.manifest).parent,
+        downloads=lambda wildcards, output: Path(output.manifest).parent / "downloads",
         forcings=" ".join(f"--forcing {f}" for f in FORCINGS),
         basin_list=f"--basin-list {DATASET['basin_list']}" if DATASET.get("basin_list") else "",
-        sources=shlex.quote(json.dumps(DATASET.get("download", {}))),
     log:
         f"{DATA_LOGS}/download_camels.log",
     conda:
         "../../envs/analysis.yaml"
     shell:
-        "echo {params.sources} | runoffbench download --sources - --root {params.root} "
-        "--downloads {params.root}/downloads {params.forcings} {params.basin_list} > {log} 2>&1"
+        "runoffbench download --sources {input.sources} --root {params.root} "
+        "--downloads {params.downloads} {params.forcings} {params.basin_list} > {log} 2>&1"
 
 
 rule build_cache:
