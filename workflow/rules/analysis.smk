@@ -39,7 +39,8 @@ rule precip_bias_by_huc:
         pdf=f"{RESULTS}/figures/precip_bias_by_huc.pdf",
         png=f"{RESULTS}/figures/precip_bias_by_huc.png",
     params:
-        forcing=(compared_forcings() or [REFERENCE_FORCING])[0],
+        forcing=config.get("figures", {}).get("precip_bias_by_huc", {}).get("forcing")
+        or (compared_forcings() or [REFERENCE_FORCING])[0],
         reference=REFERENCE_FORCING,
     log:
         f"{RESULTS}/logs/figures/precip_bias_by_huc.log",

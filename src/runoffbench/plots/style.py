@@ -1,0 +1,132 @@
+"""The one plotting style of the project: fonts, sizes, colour maps and how figures are saved.
+
+Every figure function calls :func:`use_style` before drawing and hands its figure to
+:func:`save_figure`, so all figures share fonts, line widths and the colour of each region,
+forcing product and model.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import seaborn as sns
+from matplotlib.figure import Figure
+
+from runoffbench.io import atomic_output
+
+#: widths of a single-column and a full-page figure in inches (HESS/WRR layouts)
+SINGLE_COLUMN = 3.5
+DOUBLE_COLUMN = 7.2
+
+#: resolution of the PNG copy of every figure
+PNG_DPI = 300
+
+#: HUC-02 code -> colour; Kelly's colours of maximum contrast, so neighbouring regions differ
+REGION_COLOURS: dict[str, str] = {
+    "01": "#0067A5",
+    "02": "#BE0032",
+    "03": "#F3C300",
+    "04": "#875692",
+    "05": "#F38400",
+    "06": "#A1CAF1",
+    "07": "#8DB600",
+    "08": "#882D17",
+    "09": "#E68FAC",
+    "10": "#C2B280",
+    "11": "#008856",
+    "12": "#604E97",
+    "13": "#F99379",
+    "14": "#2B3D26",
+    "15": "#DCD300",
+    "16": "#654522",
+    "17": "#B3446C",
+    "18": "#E25822",
+}
+
+#: forcing product -> colour (Okabe-Ito, colour-blind safe); extended products are darker shades
+FORCING_COLOURS: dict[str, str] = {
+    "daymet": "#0072B2",
+    "maurer": "#009E73",
+    "maurer_extended": "#00664A",
+    "nldas": "#E69F00",
+    "nldas_extended": "#D55E00",
+    "multi": "#CC79A7",
+}
+
+#: model -> colour; later figures add their models here
+MODEL_COLOURS: dict[str, str] = {
+    "lstm": "#0072B2",
+    "ea_lstm": "#56B4E9",
+    "mc_lstm": "#009E73",
+    "dhbv": "#CC79A7",
+    "exphydro": "#E69F00",
+    "sac_sma": "#D55E00",
+    "nwm": "#7F7F7F",
+}
+
+#: colours handed out, in order, to names a palette does not know
+FALLBACK_COLOURS: tuple[str, ...] = tuple(sns.color_palette("colorblind", 10).as_hex())
+
+_RC_PARAMS = {
+    "font.family": "sans-serif",
+    "font.sans-serif": ["DejaVu Sans", "Arial", "Helvetica"],
+    "font.size": 8,
+    "axes.titlesize": 9,
+    "axes.labelsize": 8,
+    "xtick.labelsize": 7,
+    "ytick.labelsize": 7,
+    "legend.fontsize": 7,
+    "legend.title_fontsize": 8,
+    "legend.frameon": False,
+    "axes.linewidth": 0.6,
+    "lines.linewidth": 1.0,
+    "xtick.major.width": 0.6,
+    "ytick.major.width": 0.6,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "figure.dpi": 100,
+    "savefig.dpi": PNG_DPI,
+    "savefig.bbox": "tight",
+    "savefig.pad_inches": 0.03,
+    "pdf.fonttype": 42,
+    "ps.fonttype": 42,
+}
+
+
+def use_style() -> None:
+    """Apply the project's seaborn theme and rcParams (idempotent)."""
+    sns.set_theme(context="paper", style="ticks", rc=_RC_PARAMS)
+
+
+def palette(names: Iterable[str], colours: dict[str, str]) -> dict[str, str]:
+    """Colour of each name: from ``colours`` when known, else the next unused fallback colour."""
+    names = list(dict.fromkeys(names))
+    used = {colours[name] for name in names if name in colours}
+    spare = (colour for colour in FALLBACK_COLOURS if colour not in used)
+    return {name: colours[name] if name in colours else next(spare, "#333333") for name in names}
+
+
+def save_figure(fig: Figure, path: str | os.PathLike) -> tuple[Path, Path]:
+    """Write ``fig`` as ``<path>.pdf`` and ``<path>.png`` (300 dpi) atomically, then close it.
+
+    ``path`` may end in ``.pdf`` or ``.png`` or have no suffix. Each file is written under a
+    temporary name in the same folder and renamed, so a failed save leaves no half-written figure.
+    Returns the PDF and PNG paths.
+    """
+    base = Path(path)
+    if base.suffix.lower() in {".pdf", ".png"}:
+        base = base.with_suffix("")
+    base.parent.mkdir(parents=True, exist_ok=True)
+    written = []
+    try:
+        for fmt in ("pdf", "png"):
+            target = base.with_name(f"{base.name}.{fmt}")
+            with atomic_output(target) as temporary:
+                fig.savefig(temporary, format=fmt)
+            written.append(target)
+    finally:
+        plt.close(fig)
+    return written[0], written[1]
