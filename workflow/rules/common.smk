@@ -54,10 +54,18 @@ def compared_forcings():
     return [f for f in FORCINGS if f != REFERENCE_FORCING]
 
 
+SPLITS = list(config["splits"])
+
+#: functions returning more targets of `rule all`; each stage's .smk file appends its own
+STAGE_OUTPUTS = []
+
+
 def all_outputs():
     outputs = [cache_file(f) for f in FORCINGS] + [f"{CACHE}/attributes.nc"]
     outputs.append(f"{RESULTS}/tables/water_balance.csv")
     outputs += expand(f"{RESULTS}/figures/basin_map.{{ext}}", ext=["pdf", "png"])
     if compared_forcings():
         outputs += expand(f"{RESULTS}/figures/precip_bias_by_huc.{{ext}}", ext=["pdf", "png"])
+    for stage_outputs in STAGE_OUTPUTS:
+        outputs += stage_outputs()
     return outputs
