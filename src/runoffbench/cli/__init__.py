@@ -44,7 +44,3 @@ def main(argv: list[str] | None = None) -> int:
     except RunoffbenchError as error:
         print(f"runoffbench {args.command}: error: {error}", file=sys.stderr)
         return 2
-
-
-if __name__ == "__main__":
-    sys.exit(main())
