@@ -119,6 +119,7 @@ def test_streamflow_file_of_another_gauge(camels_tree):
 def test_misspelled_config_key(tmp_path, override, named):
     shutil.copytree(REPO / "config", tmp_path / "config")
     shutil.copytree(REPO / "workflow", tmp_path / "workflow")
+    shutil.copytree(REPO / "envs", tmp_path / "envs")
     shutil.copy(REPO / "Snakefile", tmp_path)
     result = subprocess.run(
         ["snakemake", "-n", "--config", override], cwd=tmp_path, capture_output=True, text=True, timeout=120

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.slow
 
 def copy_workflow(destination: Path) -> Path:
     """The files a user's clone needs to run the workflow (not results or data)."""
-    for folder in ("config", "workflow"):
+    for folder in ("config", "workflow", "envs"):
         shutil.copytree(REPO / folder, destination / folder)
     shutil.copy(REPO / "Snakefile", destination)
     return destination
