@@ -9,6 +9,8 @@ import pytest
 
 from tests.camels_tree import write_camels_tree
 
+pytest_plugins = ["tests.http_server"]  # the local HTTP server fixture of the download tests
+
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 SAMPLE = SHARED / "data" / "camels_us_sample"

@@ -13,7 +13,6 @@ import xarray as xr
 import yaml
 
 from runoffbench.data.synthetic.generator import SyntheticConfig, generate_dataset, write_dataset
-from tests.test_download import server  # noqa: F401  (the local HTTP server fixture)
 from tests.test_workflow import copy_workflow, snakemake
 
 pytestmark = pytest.mark.slow
@@ -39,7 +38,7 @@ def _extended_tar(root: Path, product: str) -> bytes:
 
 
 @pytest.fixture
-def served_camels(server, tmp_path):  # noqa: F811
+def served_camels(server, tmp_path):
     generated = tmp_path / "generated"
     dataset = generate_dataset(SyntheticConfig(n_basins=6, start="1999-01-01", end="2002-12-31", seed=5))
     write_dataset(dataset, generated)
