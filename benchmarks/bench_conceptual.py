@@ -2,7 +2,9 @@
 
 Run ``python benchmarks/bench_conceptual.py``: it times the compiled model in one subprocess and
 the same code with ``NUMBA_DISABLE_JIT=1`` (pure Python, fewer repetitions) in another, and prints a
-markdown table of median wall-clock times per run on one core. ``--worker`` runs a single timing.
+markdown table of median wall-clock times per run on one core, for ``simulate`` (all checks) and for
+the calibration fast path ``prepare`` + ``run(..., validate=False)``. ``--worker`` runs a single
+timing. Pin it to one core for stable figures: ``taskset -c 1 python benchmarks/bench_conceptual.py``.
 """
 
 from __future__ import annotations
@@ -35,26 +37,39 @@ def _forcing():
     return prcp, tair, pet, dates
 
 
-def time_runs(repeats: int) -> float:
-    """Median seconds of one full simulate() call (after one warm-up/compile call)."""
-    from runoffbench.models.conceptual.sacsma_snow17 import simulate
-
-    prcp, tair, pet, dates = _forcing()
-    simulate(PARAMETERS, prcp, tair, pet, 40.5, 300.0, dates)
+def _median_seconds(call, repeats: int) -> float:
+    call()  # warm-up (and JIT compile / cache load)
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
-        simulate(PARAMETERS, prcp, tair, pet, 40.5, 300.0, dates)
+        call()
         times.append(time.perf_counter() - start)
     return float(np.median(times))
 
 
-def _subprocess_time(repeats: int, disable_jit: bool) -> float:
+def time_runs(repeats: int) -> dict[str, float]:
+    """Median seconds of one full ``simulate()`` call and of one ``run()`` on prepared inputs.
+
+    ``simulate`` checks parameters and forcing on every call; ``prepare`` + ``run(...,
+    validate=False)`` is the calibration fast path (forcing checked and day numbers computed once).
+    """
+    from runoffbench.models.conceptual.sacsma_snow17 import prepare, run, simulate
+
+    prcp, tair, pet, dates = _forcing()
+    inputs = prepare(prcp, tair, pet, 40.5, 300.0, dates)
+    return {
+        "simulate": _median_seconds(
+            lambda: simulate(PARAMETERS, prcp, tair, pet, 40.5, 300.0, dates), repeats),
+        "run": _median_seconds(lambda: run(PARAMETERS, inputs, validate=False), repeats),
+    }
+
+
+def _subprocess_time(repeats: int, disable_jit: bool) -> dict[str, float]:
     env = dict(os.environ, NUMBA_DISABLE_JIT="1" if disable_jit else "0", OMP_NUM_THREADS="1",
                NUMBA_NUM_THREADS="1")
     command = [sys.executable, __file__, "--worker", "--repeats", str(repeats)]
     result = subprocess.run(command, env=env, check=True, capture_output=True, text=True)
-    return json.loads(result.stdout.strip().splitlines()[-1])["median_s"]
+    return json.loads(result.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:
@@ -64,16 +79,19 @@ def main() -> None:
     parser.add_argument("--repeats-nojit", type=int, default=3)
     args = parser.parse_args()
     if args.worker:
-        print(json.dumps({"median_s": time_runs(args.repeats)}))
+        print(json.dumps(time_runs(args.repeats)))
         return
     jit = _subprocess_time(args.repeats, disable_jit=False)
     python = _subprocess_time(args.repeats_nojit, disable_jit=True)
     print(f"Snow-17 + SAC-SMA + gamma UH, {N_DAYS} daily steps, one core\n")
-    print("| mode | repetitions | median per run |")
-    print("|---|---|---|")
-    print(f"| numba JIT | {args.repeats} | {jit * 1e3:.3f} ms |")
-    print(f"| NUMBA_DISABLE_JIT=1 | {args.repeats_nojit} | {python * 1e3:.1f} ms |")
-    print(f"\nspeed-up: {python / jit:.0f}x")
+    print("| call | numba JIT (median of %d) | NUMBA_DISABLE_JIT=1 (median of %d) | speed-up |"
+          % (args.repeats, args.repeats_nojit))
+    print("|---|---|---|---|")
+    labels = {"simulate": "`simulate` (checks every call)",
+              "run": "`prepare` once + `run(..., validate=False)`"}
+    for key, label in labels.items():
+        print(f"| {label} | {jit[key] * 1e3:.3f} ms | {python[key] * 1e3:.1f} ms "
+              f"| {python[key] / jit[key]:.0f}x |")
 
 
 if __name__ == "__main__":

@@ -94,219 +94,293 @@ TCI, ROIMP, SDRO, SSUR, SIF, BFS, BFP, TET, BFNCC, ADJUST = range(10)
 ZERO_STORE = 0.00001  # mm; NWS threshold below which tension and free stores are emptied
 
 
-@njit(cache=True, error_model="numpy")
-def _zero_small(s: np.ndarray, index: int) -> float:
-    """Empty store ``index`` if below :data:`ZERO_STORE`; return the water removed (<= 0)."""
-    if s[index] < ZERO_STORE:
-        removed = -s[index]
-        s[index] = 0.0
-        return removed
-    return 0.0
+# Implementation note (speed): the kernels below keep the six stores in scalar local variables and
+# pass them between helpers as tuples, so that numba/LLVM holds them in registers for the whole day
+# (array elements would be stored and reloaded around every update). Every expression keeps the
+# operand order of the NWS code, so results are bit-for-bit those of the array formulation.
+
+#: Increment counts whose depletion fractions are cached per run (``rates`` table rows).
+MAX_CACHED_INCREMENTS = 256
 
 
-@njit(cache=True, error_model="numpy")
-def _upper_zone_et(edmnd: float, p: np.ndarray, s: np.ndarray) -> tuple[float, float, float, bool]:
+@njit(cache=True, error_model="numpy", inline="always")
+def _zero_small(store: float) -> tuple[float, float]:
+    """Empty ``store`` if below :data:`ZERO_STORE`; return (new store, water removed <= 0)."""
+    if store < ZERO_STORE:
+        return 0.0, -store
+    return store, 0.0
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _upper_zone_et(
+    edmnd: float, uztwc: float, uzfwc: float, uztwm: float,
+) -> tuple[float, float, float, float, float, bool]:
     """ET from upper-zone tension (:math:`E_1`) then free water (:math:`E_2`).
 
-    Returns ``(e1, e2, residual demand, upper free water exhausted)``.
+    Returns ``(uztwc, uzfwc, e1, e2, residual demand, upper free water exhausted)``.
     """
-    e1 = edmnd * s[UZTWC] / p[UZTWM]
+    e1 = edmnd * uztwc / uztwm
     red = edmnd - e1
-    s[UZTWC] -= e1
-    e2 = 0.0
-    if s[UZTWC] >= 0.0:
-        return e1, e2, red, False
-    e1 += s[UZTWC]
-    s[UZTWC] = 0.0
+    uztwc -= e1
+    if uztwc >= 0.0:
+        return uztwc, uzfwc, e1, 0.0, red, False
+    e1 += uztwc
+    uztwc = 0.0
     red = edmnd - e1
-    if s[UZFWC] >= red:
-        e2 = red
-        s[UZFWC] -= e2
-        return e1, e2, 0.0, False
-    e2 = s[UZFWC]
-    s[UZFWC] = 0.0
-    return e1, e2, red - e2, True
+    if uzfwc >= red:
+        return uztwc, uzfwc - red, e1, red, 0.0, False
+    e2 = uzfwc
+    return uztwc, 0.0, e1, e2, red - e2, True
 
 
-@njit(cache=True, error_model="numpy")
-def _evapotranspiration(edmnd: float, p: np.ndarray, s: np.ndarray) -> tuple[float, float, float]:
+@njit(cache=True, error_model="numpy", inline="always")
+def _evapotranspiration(edmnd: float, p: np.ndarray, s: tuple) -> tuple:
     """ET of one day (``SAC1`` before the runoff loop).
 
-    Returns the pervious-area ET :math:`E_1 + E_2 + E_3`, the area-weighted ``adimp`` ET
-    :math:`E_5` and the water added/removed by the zero-store rule (area-weighted, mm).
+    ``s`` is the store tuple in :data:`STATE_NAMES` order. Returns the updated stores, the
+    pervious-area ET :math:`E_1 + E_2 + E_3`, the area-weighted ``adimp`` ET :math:`E_5` and the
+    water added/removed by the zero-store rule (area-weighted, mm).
     """
+    uztwc, uzfwc, lztwc, lzfsc, lzfpc, adimc = s
     area = 1.0 - p[ADIMP] - p[PCTIM]
-    e1, e2, red, uz_dry = _upper_zone_et(edmnd, p, s)
-    if not uz_dry and s[UZTWC] / p[UZTWM] < s[UZFWC] / p[UZFWM]:
-        ratio = (s[UZTWC] + s[UZFWC]) / (p[UZTWM] + p[UZFWM])
-        s[UZTWC] = p[UZTWM] * ratio
-        s[UZFWC] = p[UZFWM] * ratio
-    adjust = area * (_zero_small(s, UZTWC) + _zero_small(s, UZFWC))
-    e3 = min(red * s[LZTWC] / (p[UZTWM] + p[LZTWM]), s[LZTWC])
-    s[LZTWC] -= e3
+    uztwc, uzfwc, e1, e2, red, uz_dry = _upper_zone_et(edmnd, uztwc, uzfwc, p[UZTWM])
+    if not uz_dry and uztwc / p[UZTWM] < uzfwc / p[UZFWM]:
+        ratio = (uztwc + uzfwc) / (p[UZTWM] + p[UZFWM])
+        uztwc = p[UZTWM] * ratio
+        uzfwc = p[UZFWM] * ratio
+    uztwc, removed_t = _zero_small(uztwc)
+    uzfwc, removed_f = _zero_small(uzfwc)
+    adjust = area * (removed_t + removed_f)
+    e3 = min(red * lztwc / (p[UZTWM] + p[LZTWM]), lztwc)
+    lztwc -= e3
     saved = p[RSERV] * (p[LZFPM] + p[LZFSM])
-    ratio_lz = (s[LZTWC] + s[LZFPC] + s[LZFSC] - saved) / (p[LZTWM] + p[LZFPM] + p[LZFSM] - saved)
-    ratio_lzt = s[LZTWC] / p[LZTWM]
+    ratio_lz = (lztwc + lzfpc + lzfsc - saved) / (p[LZTWM] + p[LZFPM] + p[LZFSM] - saved)
+    ratio_lzt = lztwc / p[LZTWM]
     if ratio_lzt < ratio_lz:
         transfer = (ratio_lz - ratio_lzt) * p[LZTWM]
-        s[LZTWC] += transfer
-        s[LZFSC] -= transfer
-        if s[LZFSC] < 0.0:
-            s[LZFPC] += s[LZFSC]
-            s[LZFSC] = 0.0
-    adjust += area * _zero_small(s, LZTWC)
-    e5 = e1 + (red + e2) * (s[ADIMC] - e1 - s[UZTWC]) / (p[UZTWM] + p[LZTWM])
-    e5 = min(e5, s[ADIMC])
-    s[ADIMC] -= e5
-    return e1 + e2 + e3, e5 * p[ADIMP], adjust
+        lztwc += transfer
+        lzfsc -= transfer
+        if lzfsc < 0.0:
+            lzfpc += lzfsc
+            lzfsc = 0.0
+    lztwc, removed = _zero_small(lztwc)
+    adjust += area * removed
+    e5 = e1 + (red + e2) * (adimc - e1 - uztwc) / (p[UZTWM] + p[LZTWM])
+    e5 = min(e5, adimc)
+    adimc -= e5
+    return (uztwc, uzfwc, lztwc, lzfsc, lzfpc, adimc), e1 + e2 + e3, e5 * p[ADIMP], adjust
 
 
-@njit(cache=True, error_model="numpy")
-def _percolate(perc: float, p: np.ndarray, s: np.ndarray) -> None:
-    """Distribute percolation to lower-zone tension water first, then to the free stores."""
+@njit(cache=True, error_model="numpy", inline="always")
+def _percolate(
+    perc: float, p: np.ndarray, lztwc: float, lzfsc: float, lzfpc: float,
+) -> tuple[float, float, float]:
+    """Distribute percolation to lower-zone tension water first, then to the free stores.
+
+    Returns the new ``(lztwc, lzfsc, lzfpc)``.
+    """
     perc_free = 0.0
     perc_tension = perc * (1.0 - p[PFREE])
-    if perc_tension + s[LZTWC] > p[LZTWM]:
-        perc_free = perc_tension + s[LZTWC] - p[LZTWM]
-        s[LZTWC] = p[LZTWM]
+    if perc_tension + lztwc > p[LZTWM]:
+        perc_free = perc_tension + lztwc - p[LZTWM]
+        lztwc = p[LZTWM]
     else:
-        s[LZTWC] += perc_tension
+        lztwc += perc_tension
     perc_free += perc * p[PFREE]
     if perc_free == 0.0:
-        return
+        return lztwc, lzfsc, lzfpc
     share_primary = p[LZFPM] / (p[LZFPM] + p[LZFSM])
-    deficit_p = 1.0 - s[LZFPC] / p[LZFPM]
-    deficit_s = 1.0 - s[LZFSC] / p[LZFSM]
+    deficit_p = 1.0 - lzfpc / p[LZFPM]
+    deficit_s = 1.0 - lzfsc / p[LZFSM]
     frac_p = min(share_primary * 2.0 * deficit_p / (deficit_p + deficit_s), 1.0)
     perc_s = perc_free - perc_free * frac_p
-    s[LZFSC] += perc_s
-    if s[LZFSC] > p[LZFSM]:
-        perc_s -= s[LZFSC] - p[LZFSM]
-        s[LZFSC] = p[LZFSM]
-    s[LZFPC] += perc_free - perc_s
-    if s[LZFPC] > p[LZFPM]:
-        s[LZTWC] += s[LZFPC] - p[LZFPM]
-        s[LZFPC] = p[LZFPM]
+    lzfsc += perc_s
+    if lzfsc > p[LZFSM]:
+        perc_s -= lzfsc - p[LZFSM]
+        lzfsc = p[LZFSM]
+    lzfpc += perc_free - perc_s
+    if lzfpc > p[LZFPM]:
+        lztwc += lzfpc - p[LZFPM]
+        lzfpc = p[LZFPM]
+    return lztwc, lzfsc, lzfpc
 
 
-@njit(cache=True, error_model="numpy")
-def _drain(s: np.ndarray, index: int, rate: float) -> float:
-    """Baseflow :math:`d\\,S` of a lower free store; stores <= 1e-4 mm drain completely."""
-    flow = s[index] * rate
-    s[index] -= flow
-    if s[index] <= 0.0001:
-        flow += s[index]
-        s[index] = 0.0
-    return flow
+@njit(cache=True, error_model="numpy", inline="always")
+def _drain(store: float, rate: float) -> tuple[float, float]:
+    """Baseflow :math:`d\\,S` of a lower free store; stores <= 1e-4 mm drain completely.
+
+    Returns ``(new store, flow)``.
+    """
+    flow = store * rate
+    store -= flow
+    if store <= 0.0001:
+        flow += store
+        store = 0.0
+    return store, flow
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def _increment(
-    pinc: float, d_uz: float, d_lzp: float, d_lzs: float, p: np.ndarray, s: np.ndarray,
-    acc: np.ndarray,
-) -> None:
+    pinc: float, d_uz: float, d_lzp: float, d_lzs: float, p: np.ndarray, s: tuple,
+) -> tuple:
     """One sub-daily increment: baseflow, percolation, interflow, surface and direct runoff.
 
-    Accumulates unweighted sums in ``acc`` = (primary baseflow, total baseflow, interflow,
-    surface runoff [area-weighted], direct runoff [area-weighted], zero-store adjustment).
+    ``s`` is the store tuple in :data:`STATE_NAMES` order. Returns the updated stores and the
+    increment's (primary baseflow, total baseflow, interflow, surface runoff [area-weighted],
+    direct runoff [area-weighted], zero-store adjustment).
     """
-    addro = pinc * max((s[ADIMC] - s[UZTWC]) / p[LZTWM], 0.0) ** 2
+    uztwc, uzfwc, lztwc, lzfsc, lzfpc, adimc = s
+    addro = pinc * max((adimc - uztwc) / p[LZTWM], 0.0) ** 2
     adsur = 0.0
-    bf_primary = _drain(s, LZFPC, d_lzp)
-    acc[0] += bf_primary
-    acc[1] += bf_primary + _drain(s, LZFSC, d_lzs)
-    if pinc + s[UZFWC] <= 0.01:
-        s[UZFWC] += pinc
+    interflow = 0.0
+    surface_flow = 0.0
+    lzfpc, bf_primary = _drain(lzfpc, d_lzp)
+    lzfsc, bf_supplementary = _drain(lzfsc, d_lzs)
+    if pinc + uzfwc <= 0.01:
+        uzfwc += pinc
     else:
         perc_max = p[LZFPM] * d_lzp + p[LZFSM] * d_lzs
         lz_capacity = p[LZTWM] + p[LZFPM] + p[LZFSM]
-        deficiency = 1.0 - (s[LZTWC] + s[LZFPC] + s[LZFSC]) / lz_capacity
-        perc = perc_max * s[UZFWC] / p[UZFWM] * (1.0 + p[ZPERC] * deficiency ** p[REXP])
-        perc = min(perc, s[UZFWC])
-        s[UZFWC] -= perc
-        check = s[LZTWC] + s[LZFPC] + s[LZFSC] + perc - lz_capacity
+        deficiency = 1.0 - (lztwc + lzfpc + lzfsc) / lz_capacity
+        perc = perc_max * uzfwc / p[UZFWM] * (1.0 + p[ZPERC] * deficiency ** p[REXP])
+        perc = min(perc, uzfwc)
+        uzfwc -= perc
+        check = lztwc + lzfpc + lzfsc + perc - lz_capacity
         if check > 0.0:
             perc -= check
-            s[UZFWC] += check
-        interflow = s[UZFWC] * d_uz
-        acc[2] += interflow
-        s[UZFWC] -= interflow
-        _percolate(perc, p, s)
+            uzfwc += check
+        interflow = uzfwc * d_uz
+        uzfwc -= interflow
+        lztwc, lzfsc, lzfpc = _percolate(perc, p, lztwc, lzfsc, lzfpc)
         if pinc != 0.0:
-            if pinc + s[UZFWC] > p[UZFWM]:
-                surface = pinc + s[UZFWC] - p[UZFWM]
-                s[UZFWC] = p[UZFWM]
+            if pinc + uzfwc > p[UZFWM]:
+                surface = pinc + uzfwc - p[UZFWM]
+                uzfwc = p[UZFWM]
                 adsur = surface * (1.0 - addro / pinc)
-                acc[3] += surface * (1.0 - p[ADIMP] - p[PCTIM]) + adsur * p[ADIMP]
+                surface_flow = surface * (1.0 - p[ADIMP] - p[PCTIM]) + adsur * p[ADIMP]
             else:
-                s[UZFWC] += pinc
-    s[ADIMC] += pinc - addro - adsur
+                uzfwc += pinc
+    adimc += pinc - addro - adsur
     adimc_max = p[UZTWM] + p[LZTWM]
-    if s[ADIMC] > adimc_max:
-        addro += s[ADIMC] - adimc_max
-        s[ADIMC] = adimc_max
-    acc[4] += addro * p[ADIMP]
-    acc[5] += p[ADIMP] * _zero_small(s, ADIMC)
+    if adimc > adimc_max:
+        addro += adimc - adimc_max
+        adimc = adimc_max
+    adimc, removed = _zero_small(adimc)
+    return ((uztwc, uzfwc, lztwc, lzfsc, lzfpc, adimc), bf_primary,
+            bf_primary + bf_supplementary, interflow, surface_flow, addro * p[ADIMP],
+            p[ADIMP] * removed)
 
 
-@njit(cache=True, error_model="numpy")
-def sacsma_step(
-    pxv: float, edmnd: float, p: np.ndarray, s: np.ndarray, flux: np.ndarray, acc: np.ndarray,
-    rates: np.ndarray,
-) -> None:
-    """Advance the six stores ``s`` by one day and write :data:`FLUX_NAMES` into ``flux``.
+@njit(cache=True, error_model="numpy", inline="always")
+def _depletion_rates(ninc: int, p: np.ndarray, rates: np.ndarray) -> tuple[float, float, float]:
+    """Depletion fractions :math:`d_k = 1 - (1 - k)^{1/n}` of ``uzk``, ``lzpk``, ``lzsk``.
 
-    ``acc`` (6 floats) is scratch space for the sums over the sub-daily increments; ``rates``
-    (4 floats, start at 0) caches the increment count and its depletion fractions of ``uzk``,
-    ``lzpk``, ``lzsk`` so that the three powers are only recomputed when the count changes.
+    ``rates`` is a per-run cache (``(MAX_CACHED_INCREMENTS, 3)``, NaN = not yet computed) indexed
+    by the increment count ``ninc``, so the three powers are computed once per distinct count.
+    """
+    if ninc < rates.shape[0] and rates[ninc, 0] == rates[ninc, 0]:
+        return rates[ninc, 0], rates[ninc, 1], rates[ninc, 2]
+    dinc = 1.0 / ninc
+    d_uz = 1.0 - (1.0 - p[UZK]) ** dinc
+    d_lzp = 1.0 - (1.0 - p[LZPK]) ** dinc
+    d_lzs = 1.0 - (1.0 - p[LZSK]) ** dinc
+    if ninc < rates.shape[0]:
+        rates[ninc, 0] = d_uz
+        rates[ninc, 1] = d_lzp
+        rates[ninc, 2] = d_lzs
+    return d_uz, d_lzp, d_lzs
+
+
+def new_rate_cache() -> np.ndarray:
+    """Empty depletion-rate cache for :func:`sacsma_step` (one per run and parameter set)."""
+    return np.full((MAX_CACHED_INCREMENTS, 3), np.nan)
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def sacsma_day(pxv: float, edmnd: float, p: np.ndarray, s: tuple, rates: np.ndarray) -> tuple:
+    """Advance the store tuple ``s`` (:data:`STATE_NAMES` order) by one day.
+
+    Returns ``(new stores, fluxes)`` with ``fluxes`` the tuple of :data:`FLUX_NAMES`. ``rates``
+    is the depletion-rate cache of :func:`_depletion_rates` (its rows depend on ``p``).
     """
     area = 1.0 - p[ADIMP] - p[PCTIM]
-    et_pervious, e5, adjust = _evapotranspiration(edmnd, p, s)
-    twx = pxv + s[UZTWC] - p[UZTWM]
+    s, et_pervious, e5, adjust = _evapotranspiration(edmnd, p, s)
+    uztwc, uzfwc, lztwc, lzfsc, lzfpc, adimc = s
+    twx = pxv + uztwc - p[UZTWM]
     if twx >= 0.0:
-        s[UZTWC] = p[UZTWM]
+        uztwc = p[UZTWM]
     else:
-        s[UZTWC] += pxv
+        uztwc += pxv
         twx = 0.0
-    s[ADIMC] += pxv - twx
+    adimc += pxv - twx
+    s = (uztwc, uzfwc, lztwc, lzfsc, lzfpc, adimc)
     roimp = pxv * p[PCTIM]
-    ninc = int(1.0 + 0.2 * (s[UZFWC] + twx))
+    ninc = int(1.0 + 0.2 * (uzfwc + twx))
     pinc = twx / ninc
-    if rates[0] != ninc:
-        dinc = 1.0 / ninc
-        rates[0] = ninc
-        rates[1] = 1.0 - (1.0 - p[UZK]) ** dinc
-        rates[2] = 1.0 - (1.0 - p[LZPK]) ** dinc
-        rates[3] = 1.0 - (1.0 - p[LZSK]) ** dinc
-    for k in range(6):
-        acc[k] = 0.0
+    d_uz, d_lzp, d_lzs = _depletion_rates(ninc, p, rates)
+    sum_bfp = 0.0
+    sum_bf = 0.0
+    sum_sif = 0.0
+    sum_ssur = 0.0
+    sum_sdro = 0.0
+    sum_adjust = 0.0
     for _ in range(ninc):
-        _increment(pinc, rates[1], rates[2], rates[3], p, s, acc)
-    baseflow_total = acc[1] * area
+        s, bfp_k, bf_k, sif_k, ssur_k, sdro_k, adjust_k = _increment(
+            pinc, d_uz, d_lzp, d_lzs, p, s)
+        sum_bfp += bfp_k
+        sum_bf += bf_k
+        sum_sif += sif_k
+        sum_ssur += ssur_k
+        sum_sdro += sdro_k
+        sum_adjust += adjust_k
+    uztwc, uzfwc, lztwc, lzfsc, lzfpc, adimc = s
+    baseflow_total = sum_bf * area
     baseflow_channel = baseflow_total / (1.0 + p[SIDE])
-    bfp = acc[0] * area / (1.0 + p[SIDE])
-    tci = roimp + acc[4] + acc[3] + acc[2] * area + baseflow_channel
+    bfp = sum_bfp * area / (1.0 + p[SIDE])
+    tci = roimp + sum_sdro + sum_ssur + sum_sif * area + baseflow_channel
     e4 = (edmnd - et_pervious) * p[RIVA]
     tci -= e4
     if tci < 0.0:
         e4 += tci
         tci = 0.0
-    if s[ADIMC] < s[UZTWC]:
-        adjust += p[ADIMP] * (s[UZTWC] - s[ADIMC])
-        s[ADIMC] = s[UZTWC]
-    flux[TCI] = tci
-    flux[ROIMP] = roimp
-    flux[SDRO] = acc[4]
-    flux[SSUR] = acc[3]
-    flux[SIF] = acc[2] * area
-    flux[BFS] = max(baseflow_channel - bfp, 0.0)
-    flux[BFP] = bfp
-    flux[TET] = et_pervious * area + e5 + e4
-    flux[BFNCC] = baseflow_total - baseflow_channel
-    flux[ADJUST] = adjust + acc[5]
+    if adimc < uztwc:
+        adjust += p[ADIMP] * (uztwc - adimc)
+        adimc = uztwc
+    fluxes = (tci, roimp, sum_sdro, sum_ssur, sum_sif * area, max(baseflow_channel - bfp, 0.0),
+              bfp, et_pervious * area + e5 + e4, baseflow_total - baseflow_channel,
+              adjust + sum_adjust)
+    return (uztwc, uzfwc, lztwc, lzfsc, lzfpc, adimc), fluxes
 
 
 @njit(cache=True, error_model="numpy")
+def sacsma_step(
+    pxv: float, edmnd: float, p: np.ndarray, s: np.ndarray, flux: np.ndarray, rates: np.ndarray,
+) -> None:
+    """Array form of :func:`sacsma_day`: update the stores ``s`` in place, write ``flux``."""
+    state = (s[0], s[1], s[2], s[3], s[4], s[5])
+    state, fluxes = sacsma_day(pxv, edmnd, p, state, rates)
+    for k in range(6):
+        s[k] = state[k]
+    for k in range(10):
+        flux[k] = fluxes[k]
+
+
+@njit(cache=True, error_model="numpy")
+def run_sacsma_into(
+    pxv: np.ndarray, pet: np.ndarray, p: np.ndarray, initial_states: np.ndarray,
+    states: np.ndarray, fluxes: np.ndarray, rates: np.ndarray,
+) -> None:
+    """:func:`run_sacsma` writing into preallocated ``states`` (6, n) and ``fluxes`` (10, n)."""
+    s = (initial_states[0], initial_states[1], initial_states[2], initial_states[3],
+         initial_states[4], initial_states[5])
+    for t in range(pxv.shape[0]):
+        s, f = sacsma_day(pxv[t], pet[t], p, s, rates)
+        for k in range(6):
+            states[k, t] = s[k]
+        for k in range(10):
+            fluxes[k, t] = f[k]
+
+
 def run_sacsma(
     pxv: np.ndarray, pet: np.ndarray, p: np.ndarray, initial_states: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -330,17 +404,12 @@ def run_sacsma(
     fluxes : ndarray, shape (n, 10)
         :data:`FLUX_NAMES` (mm/day).
     """
+    pxv = np.ascontiguousarray(pxv, dtype=np.float64)
     n = pxv.shape[0]
-    states = np.empty((n, len(STATE_NAMES)))
-    fluxes = np.empty((n, len(FLUX_NAMES)))
-    s = initial_states.copy()
-    flux = np.empty(len(FLUX_NAMES))
-    acc = np.empty(6)
-    rates = np.zeros(4)
-    for t in range(n):
-        sacsma_step(pxv[t], pet[t], p, s, flux, acc, rates)
-        for k in range(len(STATE_NAMES)):
-            states[t, k] = s[k]
-        for k in range(len(FLUX_NAMES)):
-            fluxes[t, k] = flux[k]
-    return states, fluxes
+    states = np.empty((len(STATE_NAMES), n))
+    fluxes = np.empty((len(FLUX_NAMES), n))
+    run_sacsma_into(pxv, np.ascontiguousarray(pet, dtype=np.float64),
+                    np.ascontiguousarray(p, dtype=np.float64),
+                    np.ascontiguousarray(initial_states, dtype=np.float64), states, fluxes,
+                    new_rate_cache())
+    return states.T, fluxes.T

@@ -24,8 +24,10 @@ References
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import NamedTuple
 
 import numpy as np
+from numba import njit
 
 from runoffbench.errors import ConfigError, DataError
 from runoffbench.models.conceptual import sacsma, snow17, unit_hydrograph
@@ -116,6 +118,70 @@ def _adc_array(adc) -> np.ndarray:
     return curve
 
 
+class PreparedInputs(NamedTuple):
+    """Checked, converted forcing of :func:`prepare`, reusable across :func:`run` calls."""
+
+    prcp: np.ndarray        #: precipitation (mm/day), float64
+    tair: np.ndarray        #: air temperature (deg C), float64
+    pet: np.ndarray         #: potential ET (mm/day), float64
+    day_number: np.ndarray  #: Snow-17 melt day number of each day (:func:`snow17.melt_day_number`)
+    lat: float              #: latitude (deg N)
+    pressure: float         #: surface pressure (hPa) from the elevation
+    adc: np.ndarray         #: areal depletion curve (11 values)
+    swe0: float             #: initial SWE (mm)
+    sac0: np.ndarray        #: initial SAC-SMA stores, :data:`sacsma.STATE_NAMES` order (mm)
+
+
+def prepare(
+    prcp, tair, pet, lat: float, elev: float, dates, *, adc=None,
+    initial_states: Mapping[str, float] | None = None,
+) -> PreparedInputs:
+    """Check and convert the forcing once (NaN/negative/length checks, day numbers, pressure).
+
+    For calibration, call this once per basin and then :func:`run` per parameter set: the
+    checks and the day-number computation are not repeated. Arguments as :func:`simulate`.
+    """
+    swe0, sac0 = _initial_state_vector(initial_states)
+    prcp = _forcing_array(prcp, "prcp", None)
+    n = prcp.shape[0]
+    tair = _forcing_array(tair, "tair", n)
+    pet = _forcing_array(pet, "pet", n)
+    day_number = snow17.melt_day_number(dates)
+    if day_number.shape != (n,):
+        raise DataError(f"'dates' must have {n} entries, got shape {day_number.shape}")
+    return PreparedInputs(prcp, tair, pet, day_number, float(lat),
+                          snow17.surface_pressure(float(elev)), _adc_array(adc), swe0, sac0)
+
+
+def run(
+    params: Mapping[str, float], inputs: PreparedInputs, *, pet=None, validate: bool = True,
+) -> dict[str, np.ndarray]:
+    """Run the coupled model on :func:`prepare`-d inputs; outputs as :func:`simulate`.
+
+    ``pet`` (optional) replaces ``inputs.pet``, e.g. when a PET coefficient is calibrated; it must
+    then be a float64 array of the right length. ``validate=False`` skips the parameter-name and
+    bounds checks (absent parameters still take :data:`DEFAULT_PARAMETERS`): the fast path for a
+    calibration whose sampler already keeps parameters inside :data:`PARAMETER_BOUNDS`.
+    Out-of-bounds values are then not caught and may give meaningless (but finite or NaN) output.
+    """
+    if validate:
+        full = validate_parameters(params)
+    else:
+        full = {**DEFAULT_PARAMETERS, **params}
+    pet = inputs.pet if pet is None else np.ascontiguousarray(pet, dtype=np.float64)
+    if pet.shape != inputs.prcp.shape:
+        raise DataError(f"forcing 'pet' must be 1-D with {inputs.prcp.shape[0]} days, "
+                        f"got shape {pet.shape}")
+    snow_params = np.array([full[name] for name in snow17.PARAMETER_NAMES], dtype=np.float64)
+    sac_params = np.array([full[name] for name in sacsma.PARAMETER_NAMES], dtype=np.float64)
+    out = np.empty((len(OUTPUT_NAMES), inputs.prcp.shape[0]))
+    _run_coupled(inputs.prcp, inputs.tair, pet, inputs.day_number, snow_params, inputs.adc,
+                 inputs.lat, inputs.pressure, inputs.swe0, sac_params, inputs.sac0,
+                 float(full["unit_shape"]), float(full["unit_scale"]), sacsma.new_rate_cache(),
+                 out)
+    return dict(zip(OUTPUT_NAMES, out))
+
+
 def simulate(
     params: Mapping[str, float],
     prcp,
@@ -127,8 +193,14 @@ def simulate(
     *,
     adc=None,
     initial_states: Mapping[str, float] | None = None,
+    validate: bool = True,
 ) -> dict[str, np.ndarray]:
     """Run Snow-17 + SAC-SMA + unit hydrograph over daily forcing.
+
+    Equivalent to ``run(params, prepare(prcp, tair, pet, lat, elev, dates, ...))``. Forcing
+    checks (NaN, negative, length) always run here; a calibration loop that calls the model
+    thousands of times on the same forcing should use :func:`prepare` once and :func:`run`
+    per parameter set (about 0.1 ms less per call on 10 years).
 
     Parameters
     ----------
@@ -146,37 +218,64 @@ def simulate(
         Areal depletion curve, :data:`snow17.DEFAULT_ADC` by default.
     initial_states : mapping, optional
         ``swe`` and the six SAC-SMA stores (mm); :data:`DEFAULT_INITIAL_STATES` for absent keys.
+    validate : bool
+        Check parameter names and bounds (default). ``False`` skips only these checks (see
+        :func:`run`).
 
     Returns
     -------
     dict of str to ndarray
-        The arrays of :data:`OUTPUT_NAMES`, each of length n: ``qsim`` (routed streamflow), the
-        Snow-17 outputs, the end-of-day SAC-SMA stores, the SAC-SMA fluxes (``channel_inflow`` is
-        the unrouted flow), and the area-weighted ``soil_storage`` and ``channel_storage``.
+        The arrays of :data:`OUTPUT_NAMES`, each of length n (contiguous rows of one block):
+        ``qsim`` (routed streamflow), the Snow-17 outputs, the end-of-day SAC-SMA stores, the
+        SAC-SMA fluxes (``channel_inflow`` is the unrouted flow), and the area-weighted
+        ``soil_storage`` and ``channel_storage``.
     """
-    full = validate_parameters(params)
-    swe0, sac0 = _initial_state_vector(initial_states)
-    prcp = _forcing_array(prcp, "prcp", None)
+    if validate:
+        params = validate_parameters(params)
+    inputs = prepare(prcp, tair, pet, lat, elev, dates, adc=adc, initial_states=initial_states)
+    return run(params, inputs, validate=False)
+
+
+# Row layout of the output block of _run_coupled (OUTPUT_NAMES order).
+_ROW_SNOW = 1
+_ROW_STATES = _ROW_SNOW + len(snow17.OUTPUT_NAMES)
+_ROW_FLUXES = _ROW_STATES + len(sacsma.STATE_NAMES)
+_ROW_SOIL = _ROW_FLUXES + len(sacsma.FLUX_NAMES)
+_ROW_CHANNEL = _ROW_SOIL + 1
+_RAIN_PLUS_MELT = _ROW_SNOW + 1
+
+
+@njit(cache=True, error_model="numpy")
+def _run_coupled(
+    prcp: np.ndarray, tair: np.ndarray, pet: np.ndarray, day_number: np.ndarray,
+    snow_p: np.ndarray, adc: np.ndarray, lat: float, pressure: float, swe0: float,
+    sac_p: np.ndarray, sac0: np.ndarray, unit_shape: float, unit_scale: float,
+    rates: np.ndarray, out: np.ndarray,
+) -> None:
+    """One pass Snow-17 -> SAC-SMA per day, then the unit hydrograph, into ``out`` (24, n).
+
+    Rows follow :data:`OUTPUT_NAMES`. ``soil_storage`` is computed as :func:`soil_storage`
+    (same summation order, so the same bits).
+    """
     n = prcp.shape[0]
-    tair = _forcing_array(tair, "tair", n)
-    pet = _forcing_array(pet, "pet", n)
-    day_number = snow17.melt_day_number(dates)
-    if day_number.shape != (n,):
-        raise DataError(f"'dates' must have {n} entries, got shape {day_number.shape}")
-    snow_params = np.array([full[name] for name in snow17.PARAMETER_NAMES])
-    sac_params = np.array([full[name] for name in sacsma.PARAMETER_NAMES])
-    snow = snow17.run_snow17(prcp, tair, day_number, snow_params, _adc_array(adc), float(lat),
-                             snow17.surface_pressure(float(elev)), swe0)
-    states, fluxes = sacsma.run_sacsma(np.ascontiguousarray(snow[:, 1]), pet, sac_params, sac0)
-    ordinates = unit_hydrograph.gamma_unit_hydrograph(full["unit_shape"], full["unit_scale"], 1.0)
-    qsim, channel_storage = unit_hydrograph.route(np.ascontiguousarray(fluxes[:, 0]), ordinates)
-    out = {"qsim": qsim}
-    out.update({name: snow[:, i] for i, name in enumerate(snow17.OUTPUT_NAMES)})
-    out.update({name: states[:, i] for i, name in enumerate(sacsma.STATE_NAMES)})
-    out.update({name: fluxes[:, i] for i, name in enumerate(sacsma.FLUX_NAMES)})
-    out["soil_storage"] = soil_storage(states, full)
-    out["channel_storage"] = channel_storage
-    return out
+    st = np.zeros(snow17.N_STATES)
+    st[snow17.WE] = swe0
+    row = np.empty(len(snow17.OUTPUT_NAMES))
+    s = (sac0[0], sac0[1], sac0[2], sac0[3], sac0[4], sac0[5])
+    adimp = sac_p[sacsma.ADIMP]
+    pervious = 1.0 - sac_p[sacsma.PCTIM] - adimp
+    for t in range(n):
+        snow17.snow17_step(prcp[t], tair[t], day_number[t], snow_p, adc, lat, pressure, st, row)
+        for k in range(len(snow17.OUTPUT_NAMES)):
+            out[_ROW_SNOW + k, t] = row[k]
+        s, f = sacsma.sacsma_day(row[1], pet[t], sac_p, s, rates)
+        for k in range(len(sacsma.STATE_NAMES)):
+            out[_ROW_STATES + k, t] = s[k]
+        for k in range(len(sacsma.FLUX_NAMES)):
+            out[_ROW_FLUXES + k, t] = f[k]
+        out[_ROW_SOIL, t] = pervious * (s[0] + s[1] + s[2] + s[3] + s[4]) + adimp * s[5]
+    ordinates = unit_hydrograph.gamma_unit_hydrograph(unit_shape, unit_scale, 1.0)
+    unit_hydrograph.route_into(out[_ROW_FLUXES], ordinates, out[0], out[_ROW_CHANNEL])
 
 
 def soil_storage(states: np.ndarray, params: Mapping[str, float]) -> np.ndarray:

@@ -114,10 +114,13 @@ def melt_day_number(dates: np.ndarray) -> np.ndarray:
     return _day_numbers(days)
 
 
+_FIRST_OF_MONTH = np.array([0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334], dtype=np.int64)
+
+
 @njit(cache=True, error_model="numpy")
 def _day_numbers(days_since_epoch: np.ndarray) -> np.ndarray:
     """:func:`melt_day_number` of days since 1970-01-01 (Hinnant's civil-from-days algorithm)."""
-    first_of_month = (0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334)
+    first_of_month = _FIRST_OF_MONTH
     march21 = 59 + 21
     out = np.empty(days_since_epoch.shape[0])
     for i in range(days_since_epoch.shape[0]):
@@ -139,7 +142,7 @@ def _day_numbers(days_since_epoch: np.ndarray) -> np.ndarray:
     return out
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def _melt_factor(day_number: float, lat: float, mfmax: float, mfmin: float) -> float:
     """Seasonal melt factor (mm/degC/day), ``MELT19``."""
     diff = mfmax - mfmin
@@ -156,7 +159,7 @@ def _melt_factor(day_number: float, lat: float, mfmax: float, mfmin: float) -> f
     return xx * adjust * diff + mfmin
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def _areal_extent(st: np.ndarray, si: float, adc: np.ndarray) -> float:
     """Snow-covered fraction from the areal depletion curve; updates its memory (``AESC19``)."""
     twe = st[WE] + st[LIQW]
@@ -186,7 +189,7 @@ def _areal_extent(st: np.ndarray, si: float, adc: np.ndarray) -> float:
     return min(max(aesc, 0.05), 1.0)
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def _route_excess(st: np.ndarray, excess: float, aesc: float) -> float:
     """Lag and attenuate excess liquid water through the pack, return outflow (``ROUT19``)."""
     we = st[WE]
@@ -211,25 +214,27 @@ def _route_excess(st: np.ndarray, excess: float, aesc: float) -> float:
             hourly = st[EXLAG1] / HOURS
             term = min(500.0 * (hourly / (25.4 * aesc)) / (we / (25.4 * aesc)) ** 1.3, 150.0)
             r1 = 1.0 / (5.0 * math.exp(-term) + 1.0)
+            storge = st[STORGE]  # hourly loop on a local: stays in a register
             for _ in range(int(HOURS)):
-                out = (st[STORGE] + hourly) * r1
+                out = (storge + hourly) * r1
                 outflow += out
-                st[STORGE] += hourly - out
-            if st[STORGE] <= 0.001:
-                outflow += st[STORGE]
-                st[STORGE] = 0.0
+                storge += hourly - out
+            if storge <= 0.001:
+                outflow += storge
+                storge = 0.0
+            st[STORGE] = storge
     st[EXLAG1] = st[EXLAG2]
     st[EXLAG2] = 0.0
     return outflow
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def _pack_water(st: np.ndarray) -> float:
     """Total water equivalent of the pack: ice, liquid, lagged and attenuated water (mm)."""
     return st[WE] + st[LIQW] + st[EXLAG1] + st[EXLAG2] + st[STORGE]
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def _heat_and_water_balance(st: np.ndarray, water: float, heat: float, plwhc: float) -> float:
     """Refreeze water against the heat deficit, retain liquid water, return the excess (mm)."""
     liqwmx = plwhc * st[WE]
@@ -253,7 +258,7 @@ def _heat_and_water_balance(st: np.ndarray, water: float, heat: float, plwhc: fl
     return excess
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def _accumulate(st: np.ndarray, snowfall: float, tsnow: float) -> float:
     """Add snowfall to the pack and update the depletion-curve memory; return its heat deficit."""
     swe = st[WE] + st[LIQW]
@@ -272,7 +277,7 @@ def _accumulate(st: np.ndarray, snowfall: float, tsnow: float) -> float:
     return -tsnow * snowfall / 160.0
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def snow17_step(
     prcp: float, tair: float, day_number: float, p: np.ndarray, adc: np.ndarray, lat: float,
     pressure: float, st: np.ndarray, out: np.ndarray,
@@ -308,7 +313,7 @@ def snow17_step(
     out[4] = aesc
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def _ablate(
     tair: float, day_number: float, rain: float, rain_melt: float, heat_new_snow: float,
     p: np.ndarray, adc: np.ndarray, lat: float, pressure: float, st: np.ndarray,
@@ -351,7 +356,7 @@ def _ablate(
     return _route_excess(st, excess, aesc) + ground_melt + bare_rain, aesc
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, error_model="numpy", inline="always")
 def _rain_on_snow_melt(tair: float, uadj: float, pressure: float) -> float:
     """Energy-balance melt (mm/day) during rain: long-wave, latent and sensible heat terms."""
     vapour_pressure = 0.90 * 2.7489e8 * math.exp(-4278.63 / (tair + 242.792))

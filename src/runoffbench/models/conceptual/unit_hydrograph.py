@@ -74,6 +74,29 @@ def gamma_unit_hydrograph(shape: float, scale: float, dt: float = 1.0) -> np.nda
 
 
 @njit(cache=True, error_model="numpy")
+def route_into(
+    inflow: np.ndarray, ordinates: np.ndarray, routed: np.ndarray, in_flight: np.ndarray,
+) -> None:
+    """:func:`route` writing into preallocated ``routed`` and ``in_flight`` (length n)."""
+    n = inflow.shape[0]
+    m = ordinates.shape[0]
+    tail = np.empty(m)
+    remaining = 1.0
+    for k in range(m):
+        remaining -= ordinates[k]
+        tail[k] = remaining
+    tail[m - 1] = 0.0
+    for t in range(n):
+        q = 0.0
+        s = 0.0
+        for k in range(min(m, t + 1)):
+            q += ordinates[k] * inflow[t - k]
+            s += tail[k] * inflow[t - k]
+        routed[t] = q
+        in_flight[t] = s
+
+
+@njit(cache=True, error_model="numpy")
 def route(inflow: np.ndarray, ordinates: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Convolve channel inflow with the unit hydrograph.
 
@@ -87,21 +110,7 @@ def route(inflow: np.ndarray, ordinates: np.ndarray) -> tuple[np.ndarray, np.nda
         :math:`S_t - S_{t-1} = I_t - Q_t`.
     """
     n = inflow.shape[0]
-    m = ordinates.shape[0]
-    tail = np.empty(m)
-    remaining = 1.0
-    for k in range(m):
-        remaining -= ordinates[k]
-        tail[k] = remaining
-    tail[m - 1] = 0.0
     routed = np.zeros(n)
     in_flight = np.zeros(n)
-    for t in range(n):
-        q = 0.0
-        s = 0.0
-        for k in range(min(m, t + 1)):
-            q += ordinates[k] * inflow[t - k]
-            s += tail[k] * inflow[t - k]
-        routed[t] = q
-        in_flight[t] = s
+    route_into(inflow, ordinates, routed, in_flight)
     return routed, in_flight
