@@ -1,0 +1,197 @@
+"""Calibrate one conceptual model on one basin with SpotPy and simulate its test period.
+
+Simulation windows: a period ``[start, end]`` is simulated from ``start − spinup_years`` (or the first
+forcing day, if later) to ``end``, from the model's default initial states; the spin-up days are
+left out of the objective and of the predictions. The calibration run covers the train period and
+the test predictions come from a separate run over the test period with its own spin-up, so a split
+whose test period precedes its train period (Kratzert et al. 2019) is handled like any other.
+
+The objective (:mod:`.objectives`) is computed on the train-period days with an observation; a basin
+with fewer than :data:`MIN_OBSERVED_DAYS` such days, a period outside the forcing, or a NaN forcing
+inside a simulation window raises :class:`DataError` naming the basin — the chunk runner records it
+as that basin's failure.
+
+The best parameter set is the best objective value met over all runs, judged in the objective's own
+direction (see :mod:`.setup`), so SCE-UA (minimising) and DDS (maximising) both return their best.
+SpotPy keeps its database in memory (``dbformat='ram'``, ``save_sim=False``) and runs sequentially
+(one basin per process); ``random_state=seed`` makes a calibration reproducible.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import spotpy
+import xarray as xr
+
+from runoffbench.calibration.settings import CalibrationSettings
+from runoffbench.calibration.setup import SpotpySetup
+from runoffbench.errors import DataError
+from runoffbench.models.conceptual import ConceptualModel
+from runoffbench.periods import Period
+
+#: fewest observed days in the train period for a calibration to be attempted
+MIN_OBSERVED_DAYS = 30
+#: number of points of the objective-versus-evaluations trace (log-spaced evaluation counts)
+TRACE_POINTS = 40
+
+
+@dataclass(frozen=True)
+class BasinInputs:
+    """Forcing of one basin: the cache variables over ``dates`` plus latitude and elevation."""
+
+    basin: str
+    dates: pd.DatetimeIndex
+    forcings: Mapping[str, np.ndarray]
+    lat: float
+    elev: float
+
+    @classmethod
+    def from_cache(cls, cache: xr.Dataset, basin: str, variables: tuple[str, ...]) -> BasinInputs:
+        """Select ``basin`` from an open forcing cache (contract 1)."""
+        if basin not in cache.indexes["basin"]:
+            raise DataError(f"basin {basin}: not in the forcing cache")
+        missing = [v for v in variables if v not in cache]
+        if missing:
+            raise DataError(f"basin {basin}: the forcing cache lacks variable(s) {missing}")
+        one = cache.sel(basin=basin)
+        forcings = {v: one[v].to_numpy().astype(np.float64) for v in variables}
+        return cls(basin, pd.DatetimeIndex(cache.indexes["date"]), forcings, float(one["lat"]), float(one["elev"]))
+
+
+@dataclass
+class BasinResult:
+    """Outcome of one basin's calibration.
+
+    Attributes:
+        parameters: best parameter set, by name.
+        objective: objective name; ``train_value`` its best value over the train period.
+        evaluations: number of model runs.
+        trace: ``(evaluation count, best value so far)`` pairs, natural units.
+        test_dates: days of the test period; ``test_outputs`` maps contract names (``qsim``, ``et``,
+            ``baseflow``, ``swe``, ``storage``) to their series over them.
+        seconds: wall-clock time of calibration and test simulation.
+    """
+
+    basin: str
+    parameters: dict[str, float]
+    objective: str
+    train_value: float
+    evaluations: int
+    trace: np.ndarray
+    test_dates: pd.DatetimeIndex
+    test_outputs: dict[str, np.ndarray]
+    seconds: float
+
+
+def simulation_window(dates: pd.DatetimeIndex, period: Period, spinup_years: int, basin: str) -> tuple[int, int, int]:
+    """``(first, period_first, stop)`` indices of ``dates``: spin-up start, period start, end + 1."""
+    if period.start < dates[0] or period.end > dates[-1]:
+        raise DataError(
+            f"basin {basin}: period {period} lies outside the forcing ({dates[0].date()}..{dates[-1].date()})"
+        )
+    first = dates.searchsorted(max(period.start - pd.DateOffset(years=spinup_years), dates[0]))
+    return int(first), int(dates.get_loc(period.start)), int(dates.get_loc(period.end)) + 1
+
+
+def _prepared(model: ConceptualModel, inputs: BasinInputs, first: int, stop: int, options) -> dict:
+    """The model's inputs over ``[first, stop)``, after checking that no forcing is missing there."""
+    window = {}
+    for name in model.forcings:
+        values = inputs.forcings[name][first:stop]
+        bad = np.flatnonzero(~np.isfinite(values))
+        if bad.size:
+            raise DataError(
+                f"basin {inputs.basin}: forcing '{name}' is missing on {inputs.dates[first + bad[0]].date()} "
+                f"({bad.size} day(s)) inside the simulation window "
+                f"{inputs.dates[first].date()}..{inputs.dates[stop - 1].date()}"
+            )
+        window[name] = values
+    return model.prepare(window, inputs.lat, inputs.elev, inputs.dates[first:stop], options)
+
+
+def _sample(setup: SpotpySetup, settings: CalibrationSettings) -> None:
+    options = dict(settings.algorithm_options)
+    common = {"dbname": "calibration", "dbformat": "ram", "save_sim": False, "parallel": "seq",
+              "random_state": settings.seed}
+    with contextlib.redirect_stdout(io.StringIO()):  # SpotPy prints progress on stdout
+        if settings.algorithm == "sceua":
+            spotpy.algorithms.sceua(setup, **common).sample(int(settings.evaluations), **options)
+        else:
+            sampler = spotpy.algorithms.dds(setup, r=options.pop("r", 0.2), **common)
+            sampler.sample(int(settings.evaluations), **options)
+
+
+def best_so_far_trace(values: np.ndarray, maximise: bool, points: int = TRACE_POINTS) -> np.ndarray:
+    """``(evaluation, best value so far)`` at about ``points`` log-spaced evaluation counts."""
+    values = np.asarray(values, dtype=np.float64)
+    best = np.maximum.accumulate(values) if maximise else np.minimum.accumulate(values)
+    counts = np.unique(np.geomspace(1, values.size, num=min(points, values.size)).round().astype(int))
+    return np.column_stack([counts, best[counts - 1]])
+
+
+def simulate_period(
+    model: ConceptualModel,
+    params: np.ndarray,
+    inputs: BasinInputs,
+    period: Period,
+    spinup_years: int,
+    options: Mapping | None = None,
+) -> dict[str, np.ndarray]:
+    """Contract outputs (``qsim``, ``et``, ...) of ``params`` over ``period``, after spin-up."""
+    first, start, stop = simulation_window(inputs.dates, period, spinup_years, inputs.basin)
+    out = model.simulate(np.asarray(params, dtype=np.float64), _prepared(model, inputs, first, stop, options or {}))
+    return {name: out[key][start - first:] for name, (key, _units) in model.outputs.items()}
+
+
+def calibrate_basin(
+    model: ConceptualModel,
+    inputs: BasinInputs,
+    qobs: np.ndarray,
+    train_period: Period,
+    test_period: Period,
+    settings: CalibrationSettings,
+) -> BasinResult:
+    """Calibrate ``model`` on the train period of one basin and simulate its test period.
+
+    Args:
+        model: registered conceptual model.
+        inputs: the basin's forcing (every variable in ``model.forcings``) over ``inputs.dates``.
+        qobs: observed streamflow [mm/day] on ``inputs.dates``; NaN where missing.
+        train_period, test_period: calibration and prediction periods (inside ``inputs.dates``).
+        settings: algorithm, budget, objective, spin-up, seed, bound overrides.
+    """
+    started = time.perf_counter()
+    bounds = model.resolve_bounds(settings.bounds)
+    options = model.check_options(settings.model_options)
+    first, start, stop = simulation_window(inputs.dates, train_period, settings.spinup_years, inputs.basin)
+    prepared = _prepared(model, inputs, first, stop, options)
+    qobs_window = np.asarray(qobs, dtype=np.float64)[first:stop]
+    observed = start - first + np.flatnonzero(np.isfinite(qobs_window[start - first:]))
+    if observed.size < MIN_OBSERVED_DAYS:
+        raise DataError(
+            f"basin {inputs.basin}: {observed.size} day(s) with observed streamflow in the calibration period "
+            f"{train_period}; at least {MIN_OBSERVED_DAYS} needed"
+        )
+    setup = SpotpySetup(model, prepared, observed, qobs_window[observed], bounds, settings.objective,
+                        settings.algorithm)
+    _sample(setup, settings)
+    best = setup.best_params
+    test_outputs = simulate_period(model, best, inputs, test_period, settings.spinup_years, options)
+    return BasinResult(
+        basin=inputs.basin,
+        parameters=dict(zip(model.parameter_names, (float(v) for v in best))),
+        objective=settings.objective,
+        train_value=float(setup.best_value),
+        evaluations=len(setup.values),
+        trace=best_so_far_trace(np.array(setup.values), setup.maximise),
+        test_dates=test_period.dates,
+        test_outputs=test_outputs,
+        seconds=time.perf_counter() - started,
+    )

@@ -1,0 +1,62 @@
+"""Calibration settings (config section ``calibration`` plus ``models.<name>``), checked up front."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from runoffbench.calibration.objectives import get_objective
+from runoffbench.errors import ConfigError
+
+#: SpotPy algorithms: name -> settings accepted by ``sample`` (or the constructor for ``r``)
+ALGORITHM_OPTIONS = {
+    "sceua": {"ngs": int, "kstop": int, "pcento": float, "peps": float},
+    "dds": {"r": float},
+}
+
+
+@dataclass(frozen=True)
+class CalibrationSettings:
+    """How one basin is calibrated.
+
+    Attributes:
+        algorithm: ``sceua`` (Duan et al. 1992; SpotPy minimises) or ``dds`` (Tolson & Shoemaker
+            2007; SpotPy maximises).
+        evaluations: maximum number of model runs (SCE-UA may stop earlier on convergence).
+        objective: ``rmse`` (as NCAR), ``nse`` or ``kge``, over observed days of the train period.
+        spinup_years: years simulated before a period's first day and left out of the objective and
+            predictions (fewer where the forcing starts later).
+        seed: random state of the algorithm; the run's member name.
+        bounds: overrides of the model's default bounds, ``param -> (lo, hi)``.
+        model_options: model options (``models.<name>.options``), e.g. EXP-HYDRO's ``scheme``.
+        algorithm_options: settings of the algorithm (:data:`ALGORITHM_OPTIONS`).
+    """
+
+    algorithm: str = "sceua"
+    evaluations: int = 10000
+    objective: str = "rmse"
+    spinup_years: int = 2
+    seed: int = 0
+    bounds: Mapping[str, Any] = field(default_factory=dict)
+    model_options: Mapping[str, Any] = field(default_factory=dict)
+    algorithm_options: Mapping[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.algorithm not in ALGORITHM_OPTIONS:
+            raise ConfigError(
+                f"calibration.algorithm: unknown algorithm {self.algorithm!r}; choose one of {sorted(ALGORITHM_OPTIONS)}"
+            )
+        get_objective(self.objective)
+        if int(self.evaluations) < 1:
+            raise ConfigError(f"calibration.evaluations: must be positive, got {self.evaluations}")
+        if int(self.spinup_years) < 0:
+            raise ConfigError(f"calibration.spinup_years: must be >= 0, got {self.spinup_years}")
+        accepted = ALGORITHM_OPTIONS[self.algorithm]
+        for key, value in self.algorithm_options.items():
+            if key not in accepted:
+                raise ConfigError(
+                    f"calibration.{self.algorithm}.{key}: unknown setting of {self.algorithm}; known: {sorted(accepted)}"
+                )
+            if not isinstance(value, (int, float)) or value <= 0:
+                raise ConfigError(f"calibration.{self.algorithm}.{key}: must be a positive number, got {value!r}")

@@ -1,0 +1,86 @@
+"""The SpotPy setup of one basin: parameters, model run, observations and objective.
+
+SpotPy drives an optimiser through four methods of a setup object: ``parameters()`` (one
+:class:`spotpy.parameter.Uniform` per model parameter, from the resolved bounds), ``simulation(x)``
+(one model run), ``evaluation()`` (the observations) and ``objectivefunction(simulation,
+evaluation)``. The model runs over the whole simulation window, spin-up included; ``simulation``
+returns only the observed days of the calibration period, so spin-up days and observation gaps never
+enter the objective.
+
+SpotPy's SCE-UA minimises and its DDS maximises the value it is given, whatever the objective means
+(/work/shared/NOTES.md). The setup therefore hands SpotPy ``sign · objective`` with ``sign`` chosen
+from the algorithm and the objective's own direction, and itself keeps every objective value (in
+natural units, in evaluation order) and the best parameter vector so far, judged by the objective's
+own direction — so the best set never depends on how an algorithm orders or stores its runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import spotpy
+
+from runoffbench.calibration.objectives import get_objective
+from runoffbench.models.conceptual import ConceptualModel
+
+#: whether each SpotPy algorithm maximises the value returned by ``objectivefunction``
+ALGORITHM_MAXIMISES = {"sceua": False, "dds": True}
+
+
+class SpotpySetup:
+    """SpotPy setup of ``model`` on one basin.
+
+    Args:
+        model: the registered model.
+        inputs: the model's prepared inputs over the simulation window (``model.prepare``).
+        observed: indices into the simulation window of the days that enter the objective.
+        qobs: observed streamflow on those days [mm/day].
+        bounds: ``param -> (lo, hi)`` for every model parameter.
+        objective: ``rmse``, ``nse`` or ``kge``.
+        algorithm: ``sceua`` or ``dds`` (decides the sign handed to SpotPy).
+    """
+
+    def __init__(
+        self,
+        model: ConceptualModel,
+        inputs: Mapping[str, Any],
+        observed: np.ndarray,
+        qobs: np.ndarray,
+        bounds: Mapping[str, tuple[float, float]],
+        objective: str,
+        algorithm: str,
+    ) -> None:
+        self.model = model
+        self.inputs = inputs
+        self.observed = np.asarray(observed)
+        self.qobs = np.asarray(qobs, dtype=np.float64)
+        self.params = [spotpy.parameter.Uniform(name, *bounds[name]) for name in model.parameter_names]
+        self.objective, self.maximise = get_objective(objective)
+        self.sign = 1.0 if self.maximise == ALGORITHM_MAXIMISES[algorithm] else -1.0
+        self._q_name = model.outputs["qsim"][0]
+        self.values: list[float] = []
+        self.best_value = np.nan
+        self.best_params: np.ndarray | None = None
+
+    def parameters(self):
+        return spotpy.parameter.generate(self.params)
+
+    def simulation(self, vector) -> np.ndarray:
+        params = np.fromiter(vector, dtype=np.float64, count=len(self.params))
+        return self.model.simulate(params, self.inputs)[self._q_name][self.observed]
+
+    def evaluation(self) -> np.ndarray:
+        return self.qobs
+
+    def objectivefunction(self, simulation, evaluation, params) -> float:
+        """``sign · objective``; ``params`` is SpotPy's ``(values, names)`` of this run."""
+        value = self.objective(np.asarray(simulation), np.asarray(evaluation))
+        if not np.isfinite(value):
+            value = -np.inf if self.maximise else np.inf
+        self.values.append(value)
+        if self.best_params is None or (value > self.best_value if self.maximise else value < self.best_value):
+            self.best_value = value
+            self.best_params = np.array(params[0], dtype=np.float64)
+        return self.sign * value

@@ -1,0 +1,146 @@
+"""Chunks of basins: failure isolation, resume, the chunk files, merging, chunking and the CLI."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+
+from runoffbench.calibration import chunks
+from runoffbench.calibration.chunks import calibrate_chunk, chunk_basins, merge_chunks
+from runoffbench.calibration.settings import CalibrationSettings
+from runoffbench.cli import main
+from runoffbench.data.variables import FORCING_VARIABLES
+from runoffbench.errors import ConfigError
+from runoffbench.predictions import read_predictions
+from tests.test_calibration import DATES, TEST, TRAIN, synthetic_basin, true_flow
+
+GOOD = ["01000001", "01000002", "01000003"]
+NO_OBSERVATIONS = "02000001"
+NOT_IN_CACHE = "03000001"
+SETTINGS = CalibrationSettings(evaluations=150, algorithm_options={"ngs": 2}, spinup_years=2)
+
+
+@pytest.fixture(scope="module")
+def cache_path(tmp_path_factory):
+    """A forcing cache (contract 1) with three good basins and one without observations."""
+    basins = GOOD + [NO_OBSERVATIONS]
+    inputs = [synthetic_basin(seed, basin) for seed, basin in enumerate(basins)]
+    qobs = np.stack([true_flow("exphydro", one) for one in inputs])
+    qobs[-1] = np.nan
+    variables = {}
+    for name in FORCING_VARIABLES:
+        values = np.stack([one.forcings.get(name, np.zeros(DATES.size)) for one in inputs])
+        variables[name] = (("basin", "date"), values.astype("float32"), {"units": "-"})
+    variables["qobs"] = (("basin", "date"), qobs.astype("float32"), {"units": "mm/day"})
+    coords = {"basin": np.array(basins, dtype=object), "date": DATES, "lat": ("basin", [42.0] * 4),
+              "elev": ("basin", [800.0] * 4)}
+    path = tmp_path_factory.mktemp("cache") / "daymet.nc"
+    xr.Dataset(variables, coords=coords, attrs={"forcing": "daymet"}).to_netcdf(path)
+    return path
+
+
+def run_chunk(cache_path, basins, output_dir, settings=SETTINGS, threads=1):
+    return calibrate_chunk("exphydro", cache_path, basins, "custom", TRAIN, TEST, settings, output_dir,
+                           threads=threads)
+
+
+def test_failed_basins_are_recorded_and_the_others_complete(cache_path, tmp_path):
+    basins = [GOOD[0], NO_OBSERVATIONS, GOOD[1], NOT_IN_CACHE]
+    summary = run_chunk(cache_path, basins, tmp_path)
+    assert summary.done == [GOOD[0], GOOD[1]]
+    assert set(summary.failed) == {NO_OBSERVATIONS, NOT_IN_CACHE}
+    failures = pd.read_csv(tmp_path / "failures.csv", dtype=str)
+    errors = dict(zip(failures["basin"], failures["error"]))
+    assert "DataError: basin 02000001: 0 day(s) with observed streamflow" in errors[NO_OBSERVATIONS]
+    assert "not in the forcing cache" in errors[NOT_IN_CACHE]
+
+    predictions = read_predictions(tmp_path / "predictions.nc")  # validates the contract
+    assert list(predictions["basin"].values) == [GOOD[0], GOOD[1]]
+    assert pd.DatetimeIndex(predictions["date"].values).equals(TEST.dates)
+    assert predictions.attrs["model"] == "exphydro" and predictions.attrs["member"] == "0"
+    assert predictions.attrs["forcing"] == "daymet" and predictions.attrs["split"] == "custom"
+    for name, units in (("et", "mm/day"), ("baseflow", "mm/day"), ("swe", "mm"), ("storage", "mm")):
+        assert predictions[name].attrs["units"] == units
+    assert np.isfinite(predictions["qsim"].values).all()
+
+    parameters = pd.read_csv(tmp_path / "parameters.csv", dtype={"basin": str}, index_col="basin")
+    assert list(parameters.index) == [GOOD[0], GOOD[1]]
+    assert list(parameters.columns) == ["f", "smax", "qmax", "df", "tmax", "tmin"]
+    trace = pd.read_csv(tmp_path / "trace.csv", dtype={"basin": str})
+    assert list(trace.columns) == ["basin", "evaluation", "objective", "best_value"]
+    assert set(trace["basin"]) == {GOOD[0], GOOD[1]} and (trace["objective"] == "rmse").all()
+
+
+def test_rerun_skips_done_basins(cache_path, tmp_path, monkeypatch):
+    run_chunk(cache_path, [GOOD[0], NO_OBSERVATIONS, GOOD[1]], tmp_path)
+    first = pd.read_csv(tmp_path / "parameters.csv", dtype={"basin": str})
+    calibrated = []
+
+    def counting(model, inputs, *args):
+        calibrated.append(inputs.basin)
+        return original(model, inputs, *args)
+
+    original = chunks.calibrate_basin
+    monkeypatch.setattr(chunks, "calibrate_basin", counting)
+    summary = run_chunk(cache_path, [GOOD[0], NO_OBSERVATIONS, GOOD[1], GOOD[2]], tmp_path)
+    assert calibrated == [NO_OBSERVATIONS, GOOD[2]]  # failures are retried, done basins are not
+    assert summary.skipped == [GOOD[0], GOOD[1]] and summary.done == [GOOD[2]]
+    second = pd.read_csv(tmp_path / "parameters.csv", dtype={"basin": str})
+    pd.testing.assert_frame_equal(first, second.iloc[:2])
+
+    calibrated.clear()  # other settings: the saved basins are stale
+    run_chunk(cache_path, [GOOD[0]], tmp_path, CalibrationSettings(evaluations=100, algorithm_options={"ngs": 2}))
+    assert calibrated == [GOOD[0]]
+    assert len(list((tmp_path / "work").iterdir())) == 1
+
+
+def test_process_pool_gives_the_same_results(cache_path, tmp_path):
+    run_chunk(cache_path, GOOD[:2], tmp_path / "serial")
+    summary = run_chunk(cache_path, GOOD[:2] + [NO_OBSERVATIONS], tmp_path / "pool", threads=2)
+    assert sorted(summary.done) == GOOD[:2] and list(summary.failed) == [NO_OBSERVATIONS]
+    serial, pooled = (pd.read_csv(tmp_path / d / "parameters.csv") for d in ("serial", "pool"))
+    pd.testing.assert_frame_equal(serial, pooled)
+
+
+def test_merge_chunks_writes_the_run(cache_path, tmp_path):
+    run_chunk(cache_path, [GOOD[1]], tmp_path / "chunk_0")
+    run_chunk(cache_path, [GOOD[0], NO_OBSERVATIONS], tmp_path / "chunk_1")
+    merge_chunks([tmp_path / "chunk_0", tmp_path / "chunk_1"], tmp_path / "run")
+    merged = read_predictions(tmp_path / "run" / "predictions.nc")
+    assert list(merged["basin"].values) == [GOOD[0], GOOD[1]]
+    parameters = pd.read_csv(tmp_path / "run" / "parameters.csv", dtype={"basin": str})
+    assert sorted(parameters["basin"]) == [GOOD[0], GOOD[1]]
+    assert pd.read_csv(tmp_path / "run" / "failures.csv", dtype=str)["basin"].tolist() == [NO_OBSERVATIONS]
+
+
+def test_chunk_basins_partition_the_list():
+    basins = [f"{i:08d}" for i in range(10)]
+    parts = [chunk_basins(basins, i, 3) for i in range(3)]
+    assert [len(p) for p in parts] == [4, 3, 3]
+    assert sum(parts, []) == basins
+    with pytest.raises(ConfigError, match="chunk 3 of 3"):
+        chunk_basins(basins, 3, 3)
+
+
+def test_bad_settings_fail_before_any_basin(cache_path, tmp_path):
+    settings = CalibrationSettings(evaluations=10, bounds={"smax": [10.0, 5.0]})
+    with pytest.raises(ConfigError, match="models.exphydro.bounds.smax"):
+        run_chunk(cache_path, GOOD, tmp_path, settings)
+    assert not (tmp_path / "work").exists()
+
+
+def test_cli_calibrates_one_basin(cache_path, tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_help:
+        main(["calibrate", "--help"])
+    assert exit_help.value.code == 0 and "--evaluations" in capsys.readouterr().out
+    status = main(["calibrate", "--model", "exphydro", "--cache", str(cache_path), "--basin", GOOD[0],
+                   "--split", "custom", "--train", f"{TRAIN.start.date()}..{TRAIN.end.date()}",
+                   "--test", f"{TEST.start.date()}..{TEST.end.date()}", "--evaluations", "100",
+                   "--algorithm-option", "ngs=2", "--bound", "smax=500,700", "--output-dir", str(tmp_path)])
+    assert status == 0
+    parameters = pd.read_csv(tmp_path / "parameters.csv", dtype={"basin": str}, index_col="basin")
+    assert 500.0 <= parameters.loc[GOOD[0], "smax"] <= 700.0
+    assert main(["calibrate", "--model", "hbv", "--cache", str(cache_path), "--basin", GOOD[0],
+                 "--split", "kratzert2019", "--output-dir", str(tmp_path)]) == 2

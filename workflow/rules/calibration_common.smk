@@ -1,0 +1,53 @@
+# Settings and helpers of the calibration rules (calibration.smk), derived from the validated config.
+
+CALIBRATION = config.get("calibration", {})
+CONCEPTUAL_MODELS = [name for name, spec in config.get("models", {}).items() if spec["kind"] == "conceptual"]
+CALIBRATION_CHUNKS = CALIBRATION.get("n_chunks", 1)
+CALIBRATION_ALGORITHM = CALIBRATION.get("algorithm", "sceua")
+CALIBRATION_RUN = "{model}/{forcing}/{split}/{member}"
+
+
+def split_period_args(split):
+    """--train/--test for a split defined in config; nothing for a predefined paper split."""
+    spec = config["splits"][split]
+    if spec is None:
+        return ""
+
+    def days(period):
+        if "water_years" in period:
+            first, last = period["water_years"]
+            return f"{first - 1}-10-01..{last}-09-30"
+        return f"{period['start']}..{period['end']}"
+
+    return f"--train {days(spec['train'])} --test {days(spec['test'])}"
+
+
+def calibration_args(wildcards):
+    """CLI arguments from `calibration` and `models.<model>` (bounds, options)."""
+    model = config["models"][wildcards.model]
+    args = [
+        f"--algorithm {CALIBRATION_ALGORITHM}",
+        f"--evaluations {CALIBRATION.get('evaluations', 10000)}",
+        f"--objective {CALIBRATION.get('objective', 'rmse')}",
+        f"--spinup-years {CALIBRATION.get('spinup_years', 2)}",
+        split_period_args(wildcards.split),
+    ]
+    args += [f"--bound {p}={lo},{hi}" for p, (lo, hi) in model.get("bounds", {}).items()]
+    args += [f"--option {k}={v}" for k, v in model.get("options", {}).items()]
+    args += [f"--algorithm-option {k}={v}" for k, v in CALIBRATION.get(CALIBRATION_ALGORITHM, {}).items()]
+    return " ".join(a for a in args if a)
+
+
+def calibration_chunk_dirs(wildcards):
+    return [f"{RESULTS}/calibration/{CALIBRATION_RUN}/chunk_{i}".format(**wildcards) for i in range(CALIBRATION_CHUNKS)]
+
+
+def calibration_outputs():
+    """The merged run files of every conceptual model x forcing x split (member = the seed)."""
+    return expand(
+        f"{RESULTS}/runs/{{model}}/{{forcing}}/{{split}}/{CALIBRATION.get('seed', 0)}/{{name}}",
+        model=CONCEPTUAL_MODELS,
+        forcing=FORCINGS,
+        split=SPLITS,
+        name=["predictions.nc", "parameters.csv", "trace.csv", "failures.csv"],
+    )
