@@ -4,6 +4,7 @@
 rule synthesize_dataset:
     output:
         basins=f"{ROOT}/basins.txt",
+        truth=f"{ROOT}/truth.nc",
     params:
         root=lambda wildcards, output: Path(output.basins).parent,
         synthetic=DATASET.get("synthetic", {}),

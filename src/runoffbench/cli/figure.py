@@ -21,10 +21,10 @@ examples:
       --forcing nldas_extended --reference daymet"""
 
 #: CLI options a figure may take, passed on only to figures whose registry entry lists them
-_FIGURE_OPTIONS = ("forcing", "reference", "min_basins")
+_FIGURE_OPTIONS = ("forcing", "reference", "min_basins", "split", "baseline", "models")
 
 #: table columns that hold codes, read as text so "01" stays "01"
-_TEXT_COLUMNS = {"basin": str, "huc_02": str, "forcing": str}
+_TEXT_COLUMNS = {"basin": str, "huc_02": str, "forcing": str, "member": str, "split": str, "model": str}
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -42,6 +42,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--reference", help="reference forcing of figures that compare forcings")
     p.add_argument("--min-basins", type=int,
                    help="leave out regions with fewer basins (figures grouped by region)")
+    p.add_argument("--split", help="split shown by figures of model runs (default: the table's first)")
+    p.add_argument("--baseline", help="model the KGE skill score is computed against")
+    p.add_argument("--models", nargs=2, metavar=("A", "B"), help="models compared by kge_difference_cdf (A − B)")
     p.set_defaults(run=run)
     return p
 
@@ -62,6 +65,8 @@ def run(args: argparse.Namespace) -> int:
     if not args.table.is_file():
         raise DataError(f"table {args.table} (for figure {args.figure_id!r}) does not exist")
     table = pd.read_csv(args.table, dtype=_TEXT_COLUMNS)
+    if args.models is not None:
+        args.models = tuple(args.models)
     options = {name: getattr(args, name) for name in _FIGURE_OPTIONS
                if getattr(args, name) is not None and _accepts(spec, name)}
     pdf, png = save_figure(spec.function(table, **options), args.output)

@@ -1,8 +1,11 @@
 """Efficiency criteria: NSE, KGE and their decompositions, RMSE.
 
 All functions follow neuralhydrology 1.13 (``neuralhydrology.evaluation.metrics``) numerically, with the
-population standard deviation (ddof = 0). Deliberate difference: where neuralhydrology returns ±inf or
-emits a division warning (constant or all-zero observations) these return NaN and log why.
+population standard deviation (ddof = 0). Deliberate differences: where neuralhydrology returns ±inf or
+emits a division warning (constant or all-zero observations) these return NaN and log why; the KGE of a
+constant simulation (e.g. the mean-flow benchmark) takes :math:`r = 0` as Knoben et al. (2019) do, so
+the mean-flow benchmark scores :math:`1 - \\sqrt{2} \\approx -0.41` where neuralhydrology gives NaN
+(``Pearson-r`` itself stays NaN).
 
 References
 ----------
@@ -11,6 +14,9 @@ discussion of principles, J. Hydrol., 10(3), 282-290, doi:10.1016/0022-1694(70)9
 Gupta, H. V., Kling, H., Yilmaz, K. K. and Martinez, G. F. (2009): Decomposition of the mean squared
 error and NSE performance criteria: Implications for improving hydrological modelling, J. Hydrol.,
 377(1-2), 80-91, doi:10.1016/j.jhydrol.2009.08.003.
+Knoben, W. J. M., Freer, J. E. and Woods, R. A. (2019): Technical note: Inherent benchmark or not?
+Comparing Nash-Sutcliffe and Kling-Gupta efficiency scores, Hydrol. Earth Syst. Sci., 23, 4323-4331,
+doi:10.5194/hess-23-4323-2019.
 """
 from __future__ import annotations
 
@@ -100,9 +106,11 @@ def kge(pair: PairedSeries) -> float:
 
     with :math:`r` = ``Pearson-r``, :math:`\alpha` = ``Alpha-NSE`` and :math:`\beta_\text{KGE}` =
     ``Beta-KGE`` (the components are registered under those names). Call as
-    ``kge(obs, sim, dates=None, *, basin=None)``. NaN whenever a component is undefined.
+    ``kge(obs, sim, dates=None, *, basin=None)``. NaN whenever a component is undefined, except that a
+    constant simulation gets :math:`r = 0` (Knoben et al., 2019): it reproduces none of the observed
+    variability, and the mean-flow benchmark then scores :math:`1 - \sqrt{2}`.
     """
-    r = _correlation(pair)
+    r = 0.0 if len(pair) >= 2 and np.ptp(pair.sim) == 0 else _correlation(pair)
     alpha = _variability_ratio(pair)
     beta = _bias_ratio(pair)
     return 1 - np.sqrt((r - 1) ** 2 + (alpha - 1) ** 2 + (beta - 1) ** 2)

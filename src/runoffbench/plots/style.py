@@ -65,6 +65,9 @@ MODEL_COLOURS: dict[str, str] = {
     "exphydro": "#E69F00",
     "sac_sma": "#D55E00",
     "nwm": "#7F7F7F",
+    "mean_flow": "#888888",
+    "climatology": "#882255",
+    "generator": "#332288",
 }
 
 #: colours handed out, in order, to names a palette does not know

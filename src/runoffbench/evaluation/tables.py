@@ -1,0 +1,157 @@
+"""The evaluation tables of the reproduced papers, built from the long metrics table.
+
+Each builder takes the table of :func:`runoffbench.evaluation.collect.collect_metrics` and returns a
+:class:`BuiltTable` (cells as text, caption, notes) for whichever models exist; :data:`TABLES` maps a
+table id (``results/<experiment>/tables/<id>.csv|md|tex``) to its builder.
+
+* ``median_metrics`` — Frame et al. (2023), Table 2/C1: median of NSE, KGE, Pearson-r, α-NSE, β-NSE and
+  Peak-Timing over basins per model × forcing, with the 95 % bootstrap interval of the median.
+* ``single_vs_ensemble`` — Kratzert et al. (2019), Table 2: mean and median NSE and the number of
+  basins with NSE ≤ 0, of the single members (mean ± standard deviation over members) and of the
+  ensemble mean.
+* ``benchmark`` — Nearing et al. (2021, online 2020): median KGE, bias ratio β, σ ratio α, r², FHV and
+  FLV per model × forcing; ``*`` marks a distribution that differs from the reference model's with the
+  same forcing (paired Wilcoxon signed-rank test, p < 0.05).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from runoffbench.errors import ConfigError, DataError
+from runoffbench.evaluation.collect import metric_by_basin, primary_runs, runs
+from runoffbench.evaluation.statistics import count_at_most, median_ci, wilcoxon_test
+from runoffbench.predictions import ENSEMBLE_MEMBER
+
+FRAME_METRICS = ("NSE", "KGE", "Pearson-r", "Alpha-NSE", "Beta-NSE", "Peak-Timing")
+SIGNIFICANCE = 0.05
+
+
+@dataclass(frozen=True)
+class BuiltTable:
+    table: pd.DataFrame
+    caption: str
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+
+def format_median_ci(values: pd.Series, decimals: int = 2) -> str:
+    """``"0.71 ± [0.68, 0.74]"``: the median and its 95 % bootstrap interval; "–" without values."""
+    estimate = median_ci(values)
+    if estimate.n == 0:
+        return "–"
+    value, low, high = (_number(x, decimals) for x in (estimate.value, estimate.low, estimate.high))
+    return value if not np.isfinite(estimate.low) else f"{value} ± [{low}, {high}]"
+
+
+def run_label(model: str, forcing: str) -> str:
+    return f"{model} ({forcing})"
+
+
+def median_metric_table(metrics: pd.DataFrame, split: str | None = None,
+                        names: tuple[str, ...] = FRAME_METRICS) -> BuiltTable:
+    """Frame et al. (2023) Table 2: rows metrics, columns model (forcing), median ± 95 % CI."""
+    chosen = primary_runs(metrics, split)
+    _require_columns(chosen, names)
+    table = pd.DataFrame(
+        {run_label(m, f): [format_median_ci(metric_by_basin(chosen, m, f, name)) for name in names]
+         for m, f in runs(chosen)},
+        index=pd.Index(names, name="metric"),
+    )
+    split = chosen["split"].iloc[0]
+    return BuiltTable(table, f"Median over basins of each metric, split {split}, with the 95 % bootstrap "
+                             "confidence interval of the median (Frame et al. 2023, Table 2).",
+                      ("Peak-Timing in days; the ensemble member where a model has one.",))
+
+
+def ensemble_table(metrics: pd.DataFrame, split: str | None = None) -> BuiltTable:
+    """Kratzert et al. (2019) Table 2: single members versus the ensemble mean, NSE statistics."""
+    _require_columns(metrics, ("NSE",))
+    split = split or sorted(metrics["split"].unique())[0]
+    rows = metrics[metrics["split"] == split]
+    records = []
+    for (model, forcing), group in rows.groupby(["model", "forcing"], sort=False):
+        members = group[group["member"].astype(str) != ENSEMBLE_MEMBER]
+        per_member = members.groupby("member")["NSE"].agg(
+            mean="mean", median="median", failures=lambda v: count_at_most(v, 0.0))
+        ensemble = group.loc[group["member"].astype(str) == ENSEMBLE_MEMBER, "NSE"]
+        record = {"model": model, "forcing": forcing, "members": len(per_member)}
+        for column, statistic in (("mean", "mean"), ("median", "median"), ("NSE ≤ 0", "failures")):
+            record[f"single: {column}"] = _mean_sd(per_member[statistic], 0 if statistic == "failures" else 3)
+        record["ensemble: mean"] = _number(ensemble.mean(), 3) if len(ensemble) else "–"
+        record["ensemble: median"] = _number(ensemble.median(), 3) if len(ensemble) else "–"
+        record["ensemble: NSE ≤ 0"] = str(count_at_most(ensemble, 0.0)) if len(ensemble) else "–"
+        records.append(record)
+    table = pd.DataFrame.from_records(records)
+    return BuiltTable(table, f"NSE of the single members and of the ensemble mean, split {split} "
+                             "(Kratzert et al. 2019, Table 2).",
+                      ("single: mean ± standard deviation over members of the statistic over basins; "
+                       "NSE ≤ 0 counts basins; – where a model has no ensemble.",))
+
+
+def benchmark_table(metrics: pd.DataFrame, split: str | None = None, reference: str | None = None) -> BuiltTable:
+    """Nearing et al. (2021) benchmark table: medians, ``*`` where different from ``reference``."""
+    chosen = primary_runs(metrics, split)
+    _require_columns(chosen, ("KGE", "Beta-KGE", "Alpha-NSE", "Pearson-r", "FHV", "FLV"))
+    models = list(dict.fromkeys(chosen["model"]))
+    if reference is not None and reference not in models:
+        raise ConfigError(f"evaluation.baseline_model {reference!r} has no runs to compare with; models: {models}")
+    reference = reference or models[0]
+    chosen = chosen.assign(r2=chosen["Pearson-r"] ** 2)
+    columns = {"KGE": "KGE", "bias β": "Beta-KGE", "σ ratio α": "Alpha-NSE", "r²": "r2", "FHV [%]": "FHV",
+               "FLV [%]": "FLV"}
+    records = []
+    for model, forcing in runs(chosen):
+        record = {"model": model, "forcing": forcing}
+        for label, column in columns.items():
+            values = metric_by_basin(chosen, model, forcing, column)
+            mark = ""
+            if model != reference and (reference, forcing) in runs(chosen):
+                test = wilcoxon_test(values, metric_by_basin(chosen, reference, forcing, column))
+                mark = "*" if test.p_value < SIGNIFICANCE else ""
+            median = float(np.nanmedian(values)) if values.notna().any() else np.nan
+            record[label] = "–" if np.isnan(median) else f"{_number(median, 2)}{mark}"
+        records.append(record)
+    split = chosen["split"].iloc[0]
+    return BuiltTable(pd.DataFrame.from_records(records),
+                      f"Median over basins of benchmark metrics, split {split} (Nearing et al. 2021).",
+                      (f"* the distribution over basins differs from that of {reference} with the same forcing "
+                       f"(paired Wilcoxon signed-rank test, p < {SIGNIFICANCE}).",))
+
+
+TABLES: dict[str, Callable[..., BuiltTable]] = {
+    "median_metrics": median_metric_table,
+    "single_vs_ensemble": ensemble_table,
+    "benchmark": benchmark_table,
+}
+
+
+def build_table(table_id: str, metrics: pd.DataFrame, **options) -> BuiltTable:
+    """Build table ``table_id``; ConfigError naming the known ids if there is none."""
+    if table_id not in TABLES:
+        raise ConfigError(f"unknown table {table_id!r}; known tables: {', '.join(TABLES)}")
+    return TABLES[table_id](metrics, **options)
+
+
+def _number(value: float, decimals: int) -> str:
+    """``value`` to ``decimals`` places, without the sign of a negative zero ("-0.00")."""
+    text = f"{value:.{decimals}f}"
+    return text[1:] if text.startswith("-") and float(text) == 0 else text
+
+
+def _mean_sd(values: pd.Series, decimals: int) -> str:
+    values = values.dropna()
+    if values.empty:
+        return "–"
+    if len(values) == 1:
+        return _number(values.iloc[0], decimals)
+    return f"{_number(values.mean(), decimals)} ± {_number(values.std(ddof=1), decimals)}"
+
+
+def _require_columns(metrics: pd.DataFrame, names) -> None:
+    missing = [name for name in names if name not in metrics.columns]
+    if missing:
+        raise DataError(f"the metrics table lacks metric(s) {missing}; add them to evaluation.metrics")

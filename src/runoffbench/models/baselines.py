@@ -1,0 +1,161 @@
+r"""Benchmark models that need no forcing: the floor every rainfall-runoff model must beat.
+
+Both are fitted per basin on the observed streamflow of the training period and predict the test
+period, written as the prediction contract (:mod:`runoffbench.predictions`).
+
+``mean_flow``
+    :math:`Q_s(t) = \overline{Q_o}^{\,\text{train}}`. Over the period it was fitted on it has
+    :math:`\beta = 1`, :math:`\alpha = 0` and (by convention, a constant) :math:`r = 0`, hence
+    :math:`\text{KGE} = 1 - \sqrt{2} \approx -0.41` and :math:`\text{NSE} = 0`: the inherent
+    benchmark of Knoben et al. (2019).
+``climatology``
+    :math:`Q_s(t) = \widetilde{Q}_o(d(t))`, the mean observed flow on calendar day :math:`d` of the
+    training years, smoothed with a circular moving average of ``window`` days (Schaefli and Gupta,
+    2007, "benchmark model"). Days are counted on a 365-day calendar; 29 February takes the value
+    of 28 February.
+
+Members: a deterministic baseline has one member. With ``bootstrap_years`` each member (a seed)
+fits on a bootstrap resample of the training water years instead, so the baseline has a seed
+ensemble whose spread shows the sampling uncertainty of the benchmark.
+
+References
+----------
+Knoben, W. J. M., Freer, J. E. and Woods, R. A. (2019): Technical note: Inherent benchmark or not?
+Comparing Nash-Sutcliffe and Kling-Gupta efficiency scores, Hydrol. Earth Syst. Sci., 23, 4323-4331,
+doi:10.5194/hess-23-4323-2019.
+Schaefli, B. and Gupta, H. V. (2007): Do Nash values have value?, Hydrol. Process., 21, 2075-2080,
+doi:10.1002/hyp.6825.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from runoffbench.errors import ConfigError, DataError
+from runoffbench.periods import Period
+from runoffbench.predictions import make_predictions
+
+log = logging.getLogger(__name__)
+
+#: baseline method -> one-line description (``models.<name>.method`` in the config)
+METHODS = {
+    "mean_flow": "training-period mean flow of each basin (Knoben et al. 2019)",
+    "climatology": "smoothed day-of-year mean flow of the training period",
+}
+
+DAYS_PER_YEAR = 365
+
+
+def calendar_day(dates: pd.DatetimeIndex) -> np.ndarray:
+    """Day of a 365-day year, 0..364; 29 February maps to 28 February (day 58)."""
+    dates = pd.DatetimeIndex(dates)
+    day = dates.day_of_year.to_numpy() - 1
+    from_29_february = dates.is_leap_year & ((dates.month > 2) | ((dates.month == 2) & (dates.day == 29)))
+    day = np.where(from_29_february, day - 1, day)
+    return day
+
+
+def water_year(dates: pd.DatetimeIndex) -> np.ndarray:
+    """US water year of each date (1 October of year N-1 starts water year N)."""
+    dates = pd.DatetimeIndex(dates)
+    return dates.year.to_numpy() + (dates.month >= 10)
+
+
+def bootstrap_days(dates: pd.DatetimeIndex, seed: int) -> np.ndarray:
+    """Indices of ``dates`` after resampling their water years with replacement (seeded)."""
+    years = water_year(dates)
+    unique = np.unique(years)
+    drawn = np.random.default_rng(seed).choice(unique, size=unique.size, replace=True)
+    return np.concatenate([np.flatnonzero(years == year) for year in drawn])
+
+
+def fit_mean_flow(qobs: np.ndarray) -> np.ndarray:
+    """Mean of each row of ``qobs`` (basin, day), ignoring missing days."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-missing rows: checked by the caller
+        return np.nanmean(qobs, axis=1)
+
+
+def fit_climatology(qobs: np.ndarray, dates: pd.DatetimeIndex, window: int) -> np.ndarray:
+    """Smoothed mean flow per basin and calendar day, shape (basin, 365).
+
+    The raw mean of each calendar day (missing days skipped) is smoothed by a centred circular
+    moving average over ``window`` days (odd), which also fills calendar days without data.
+    """
+    if window < 1 or window % 2 == 0:
+        raise ConfigError(f"climatology window must be a positive odd number of days, got {window}")
+    days = calendar_day(dates)
+    valid = np.isfinite(qobs)
+    sums = np.zeros((qobs.shape[0], DAYS_PER_YEAR))
+    counts = np.zeros((qobs.shape[0], DAYS_PER_YEAR))
+    np.add.at(sums.T, days, np.where(valid, qobs, 0.0).T)
+    np.add.at(counts.T, days, valid.T.astype(float))
+    half = window // 2
+    kernel = np.ones(window)
+    wrapped_sums = np.concatenate([sums[:, -half:], sums, sums[:, :half]], axis=1) if half else sums
+    wrapped_counts = np.concatenate([counts[:, -half:], counts, counts[:, :half]], axis=1) if half else counts
+    smooth_sums = np.apply_along_axis(np.convolve, 1, wrapped_sums, kernel, mode="valid")
+    smooth_counts = np.apply_along_axis(np.convolve, 1, wrapped_counts, kernel, mode="valid")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(smooth_counts > 0, smooth_sums / smooth_counts, np.nan)
+
+
+def baseline_predictions(
+    cache: xr.Dataset,
+    method: str,
+    train: Period,
+    test: Period,
+    *,
+    model: str,
+    forcing: str,
+    split: str,
+    member: int = 0,
+    bootstrap_years: bool = False,
+    window: int = 31,
+) -> xr.Dataset:
+    """Fit baseline ``method`` on ``train`` and predict ``test`` for every basin of ``cache``.
+
+    ``cache`` is a forcing cache (contract 1); only its ``qobs`` is used. The prediction covers the
+    test days the cache holds. Raises ConfigError for an unknown method and DataError if the cache
+    has no training or test days, naming the basins without any training observation.
+    """
+    if method not in METHODS:
+        raise ConfigError(f"unknown baseline method {method!r}; known: {', '.join(METHODS)}")
+    train_flow = _period(cache, train, "training")
+    test_flow = _period(cache, test, "test")
+    train_dates = pd.DatetimeIndex(train_flow["date"].values)
+    values = train_flow.values.astype(float)
+    if bootstrap_years:
+        days = bootstrap_days(train_dates, member)
+        values, train_dates = values[:, days], train_dates[days]
+    empty = [str(b) for b, row in zip(train_flow["basin"].values, values) if not np.isfinite(row).any()]
+    if empty:
+        raise DataError(f"baseline {model}: basins {empty} have no observed flow in the training period {train}")
+    test_dates = pd.DatetimeIndex(test_flow["date"].values)
+    if method == "mean_flow":
+        qsim = np.repeat(fit_mean_flow(values)[:, None], test_dates.size, axis=1)
+    else:
+        qsim = fit_climatology(values, train_dates, window)[:, calendar_day(test_dates)]
+    log.info("%s (%s): %d basins, trained on %s, predicting %s", model, method, qsim.shape[0], train, test)
+    attrs = {"baseline_method": method, "train_period": str(train), "bootstrap_years": int(bootstrap_years)}
+    if method == "climatology":
+        attrs["window_days"] = window
+    return make_predictions(qsim, test_flow.values, [str(b) for b in test_flow["basin"].values], test_dates,
+                            model=model, forcing=forcing, split=split, member=member, attrs=attrs)
+
+
+def _period(cache: xr.Dataset, period: Period, what: str) -> xr.DataArray:
+    if "qobs" not in cache:
+        raise DataError("forcing cache has no 'qobs' variable")
+    selected = cache["qobs"].sel(date=slice(period.start, period.end))
+    if selected.sizes["date"] == 0:
+        dates = pd.DatetimeIndex(cache["date"].values)
+        raise DataError(f"the forcing cache ({dates[0].date()}..{dates[-1].date()}) has no day of the "
+                        f"{what} period {period}")
+    return selected
+

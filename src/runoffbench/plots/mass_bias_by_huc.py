@@ -1,0 +1,70 @@
+r"""Frame et al. (2023) Figs. 3-4: the signed mass bias by water-resources region, per model.
+
+Boxes of :math:`B = (\sum Q_s - \sum Q_o)/\sum Q_o` per HUC-02 region, one box per model within each
+region and one panel per forcing; whiskers at 1.5 IQR, outliers as points. Regions with fewer than
+``min_basins`` basins with a mass bias are left out and named under the axis.
+"""
+
+from __future__ import annotations
+
+import textwrap
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.patches import Patch
+
+from runoffbench.errors import DataError
+from runoffbench.evaluation.collect import primary_runs
+from runoffbench.plots.mass_bias_map import signed_mass_bias
+from runoffbench.plots.style import DOUBLE_COLUMN, MODEL_COLOURS, palette, use_style
+from runoffbench.regions import drop_small_regions, normalise_code, region_label
+
+
+def plot_mass_bias_by_huc(table: pd.DataFrame, split: str | None = None, min_basins: int = 3) -> Figure:
+    """Grouped boxplots of the mass bias per region (x) and model (colour), a panel per forcing."""
+    chosen = primary_runs(table, split)
+    chosen = chosen.assign(bias=signed_mass_bias(chosen), huc_02=chosen["huc_02"].map(normalise_code))
+    valid = chosen.dropna(subset=["bias"])
+    kept, dropped = drop_small_regions(valid, min_basins)
+    if kept.empty:
+        raise DataError(f"mass bias by region: no region has {min_basins} or more basins with a complete record")
+    models = list(dict.fromkeys(chosen["model"]))
+    forcings = list(dict.fromkeys(chosen["forcing"]))
+    regions = sorted(kept["huc_02"].unique())
+    colours = palette(sorted(models), MODEL_COLOURS)
+    use_style()
+    fig, axes = plt.subplots(len(forcings), 1, figsize=(DOUBLE_COLUMN, 2.5 * len(forcings) + 0.8),
+                             squeeze=False, sharex=True)
+    width = 0.8 / len(models)
+    for ax, forcing in zip(axes[:, 0], forcings):
+        for index, model in enumerate(models):
+            rows = kept[(kept["model"] == model) & (kept["forcing"] == forcing)]
+            groups = [rows.loc[rows["huc_02"] == code, "bias"].to_numpy() for code in regions]
+            positions = np.arange(len(regions)) - 0.4 + width * (index + 0.5)
+            boxes = ax.boxplot(groups, positions=positions, widths=width * 0.85, patch_artist=True,
+                               medianprops={"color": "black", "linewidth": 0.9}, whiskerprops={"linewidth": 0.7},
+                               capprops={"linewidth": 0.7}, flierprops={"markersize": 2.5, "markeredgewidth": 0.4})
+            for box in boxes["boxes"]:
+                box.set(facecolor=colours[model], alpha=0.7, edgecolor="0.25", linewidth=0.7)
+        ax.axhline(0, color="0.3", linestyle="--", linewidth=0.7, zorder=0)
+        ax.set_ylabel("Mass bias B [-]")
+        ax.set_title(forcing, fontsize=8, pad=10)
+        ax.grid(axis="y", linewidth=0.4, color="0.88")
+        counts = kept[kept["forcing"] == forcing].groupby("huc_02")["basin"].nunique()
+        for position, code in enumerate(regions):
+            ax.text(position, 1.0, f"n={counts.get(code, 0)}", transform=ax.get_xaxis_transform(),
+                    ha="center", va="bottom", fontsize=6, color="0.3")
+    bottom = axes[-1, 0]
+    bottom.set_xticks(range(len(regions)), [region_label(code) for code in regions], rotation=35, ha="right",
+                      rotation_mode="anchor")
+    xlabel = "Water-resources region (HUC-02)"
+    if dropped:
+        note = f"not shown (fewer than {min_basins} basins): " + ", ".join(region_label(c) for c in dropped)
+        xlabel += "\n" + "\n".join(textwrap.wrap(note, 110))
+    bottom.set_xlabel(xlabel)
+    axes[0, 0].legend(handles=[Patch(facecolor=colours[m], alpha=0.7, edgecolor="0.25", label=m) for m in models],
+                      loc="upper left", bbox_to_anchor=(1.01, 1.0), title="Model")
+    fig.tight_layout()
+    return fig

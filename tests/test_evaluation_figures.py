@@ -1,0 +1,81 @@
+"""Evaluation figures: files written, axes labelled with units, legends, errors for missing models."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from runoffbench.cli import main
+from runoffbench.errors import ConfigError
+from runoffbench.plots.registry import FIGURES
+from runoffbench.plots.style import save_figure
+from tests.test_tables import metrics_table
+
+MASS = ["Mass-Bias-Absolute", "Mass-Bias-Positive", "Mass-Bias-Negative", "MI"]
+
+
+@pytest.fixture(scope="module")
+def table() -> pd.DataFrame:
+    metrics = metrics_table(n_basins=12)
+    rng = np.random.default_rng(2)
+    bias = rng.normal(0.0, 0.2, len(metrics))
+    metrics["Mass-Bias-Absolute"], metrics["Mass-Bias-Positive"] = np.abs(bias), np.maximum(bias, 0)
+    metrics["Mass-Bias-Negative"], metrics["MI"] = np.minimum(bias, 0), rng.uniform(0.5, 2.0, len(metrics))
+    codes = ["01", "02", "17"]
+    metrics["huc_02"] = [codes[int(b) % 3] if int(b) < 11 else "18" for b in metrics["basin"]]
+    metrics["lat"] = 35 + metrics["basin"].astype(int) % 10
+    metrics["lon"] = -110 + 3 * (metrics["basin"].astype(int) % 12)
+    return metrics
+
+
+@pytest.mark.parametrize("figure_id, options, xlabel", [
+    ("nse_cdf", {}, "Nash-Sutcliffe efficiency NSE [-]"),
+    ("kge_cdf", {}, "Kling-Gupta efficiency KGE [-]"),
+    ("mutual_information_cdf", {}, "Mutual information I(Qobs; Qsim) [nats]"),
+    ("kge_difference_cdf", {"models": ("lstm", "mean_flow")}, "KGE(lstm) − KGE(mean_flow) [-]"),
+])
+def test_cdf_figures_label_axes_and_write_files(tmp_path, table, figure_id, options, xlabel):
+    fig = FIGURES[figure_id].function(table, **options)
+    ax = fig.axes[0]
+    assert ax.get_xlabel() == xlabel and ax.get_ylabel() == "Fraction of basins [-]"
+    assert ax.get_legend() is not None
+    pdf, png = save_figure(fig, tmp_path / f"{figure_id}.pdf")
+    assert pdf.stat().st_size > 5000 and png.stat().st_size > 20000
+
+
+def test_mass_bias_figures(tmp_path, table):
+    cdf = FIGURES["mass_bias_cdf"].function(table)
+    assert len(cdf.axes) == 6 and cdf.axes[0].get_xlabel() == "Total absolute mass bias |B| [-]"
+    boxes = FIGURES["mass_bias_by_huc"].function(table, min_basins=2)
+    labels = [t.get_text() for t in boxes.axes[-1].get_xticklabels()]
+    assert labels == ["01 New England", "02 Mid-Atlantic", "17 Pacific Northwest"]
+    assert "not shown (fewer than 2 basins): 18 California" in boxes.axes[-1].get_xlabel()
+    assert boxes.axes[0].get_ylabel() == "Mass bias B [-]"
+    figure = FIGURES["mass_bias_map"].function(table)
+    assert figure.axes[0].get_title() == "lstm (daymet)"
+    assert "Mass bias" in figure.axes[-1].get_xlabel()  # the colour bar
+    save_figure(figure, tmp_path / "map.pdf")
+
+
+def test_skill_score_needs_its_baseline(table):
+    fig = FIGURES["kge_skill_cdf"].function(table, baseline="mean_flow")
+    assert fig.axes[1].get_xlabel() == "KGE skill score against mean_flow [-]"
+    with pytest.raises(ConfigError, match=r"model\(s\) \['lstm_v2'\] needed for the KGE skill score"):
+        FIGURES["kge_skill_cdf"].function(table, baseline="lstm_v2")
+
+
+def test_hydrographs_from_cli(tmp_path):
+    dates = pd.date_range("2000-10-01", periods=60)
+    rows = []
+    for member in ("0", "1", "ensemble"):
+        rows.append(pd.DataFrame({"model": "lstm", "forcing": "daymet", "split": "s", "member": member,
+                                  "basin": "01000001", "date": dates, "qobs": np.linspace(1, 3, 60),
+                                  "qsim": np.linspace(1, 3, 60) * (1.1 if member == "1" else 0.9)}))
+    path = tmp_path / "hydrographs.csv"
+    pd.concat(rows).to_csv(path, index=False)
+    assert main(["figure", "hydrographs", "--table", str(path), "--output", str(tmp_path / "h.pdf")]) == 0
+    assert (tmp_path / "h.png").stat().st_size > 20000
+    fig = FIGURES["hydrographs"].function(pd.read_csv(path, dtype={"basin": str, "member": str}))
+    assert fig.axes[0].get_ylabel() == "Streamflow [mm/day]"
+    assert "lstm member range" in [t.get_text() for t in fig.axes[0].get_legend().get_texts()]

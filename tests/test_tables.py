@@ -1,0 +1,76 @@
+"""Evaluation tables: cell formats, which runs they show, the three files written together."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from runoffbench.errors import ConfigError
+from runoffbench.evaluation.statistics import median_ci
+from runoffbench.evaluation.tables import benchmark_table, build_table, ensemble_table, format_median_ci, median_metric_table
+from runoffbench.tables import latex_escape, write_table
+
+METRICS = ["NSE", "KGE", "Pearson-r", "Alpha-NSE", "Beta-NSE", "Beta-KGE", "Peak-Timing", "FHV", "FLV"]
+
+
+def metrics_table(n_basins: int = 40) -> pd.DataFrame:
+    """Long metrics table: a good model (2 members + ensemble) and a poor baseline, two forcings."""
+    rng = np.random.default_rng(0)
+    rows = []
+    for model, level, members in (("lstm", 0.75, ["0", "1", "ensemble"]), ("mean_flow", -0.4, ["0"])):
+        for forcing in ("daymet", "nldas"):
+            for member in members:
+                values = rng.normal(level, 0.1, (n_basins, len(METRICS)))
+                frame = pd.DataFrame(values, columns=METRICS)
+                frame.insert(0, "basin", [f"{i:08d}" for i in range(n_basins)])
+                for column, value in (("member", member), ("split", "s1"), ("forcing", forcing), ("model", model)):
+                    frame.insert(0, column, value)
+                rows.append(frame)
+    return pd.concat(rows, ignore_index=True)
+
+
+def test_median_ci_cell_format():
+    values = pd.Series(np.random.default_rng(1).normal(0.71, 0.05, 200))
+    estimate = median_ci(values)
+    cell = format_median_ci(values)
+    assert cell == f"{estimate.value:.2f} ± [{estimate.low:.2f}, {estimate.high:.2f}]"
+    assert pytest.approx(0.71, abs=0.02) == float(cell.split(" ")[0])
+    assert format_median_ci(pd.Series([np.nan])) == "–"
+    assert format_median_ci(pd.Series([-0.001, -0.002, 0.001])).startswith("0.00 ± [")  # no "-0.00"
+
+
+def test_median_table_shows_ensembles_per_model_and_forcing():
+    built = median_metric_table(metrics_table())
+    assert list(built.table.index) == ["NSE", "KGE", "Pearson-r", "Alpha-NSE", "Beta-NSE", "Peak-Timing"]
+    assert list(built.table.columns) == ["lstm (daymet)", "lstm (nldas)", "mean_flow (daymet)", "mean_flow (nldas)"]
+    assert built.table.loc["NSE", "lstm (daymet)"].startswith("0.7")
+
+
+def test_ensemble_table_compares_members_and_ensemble():
+    table = ensemble_table(metrics_table()).table
+    lstm = table[(table["model"] == "lstm") & (table["forcing"] == "daymet")].iloc[0]
+    assert lstm["members"] == 2 and " ± " in lstm["single: mean"] and lstm["ensemble: NSE ≤ 0"] == "0"
+    baseline = table[table["model"] == "mean_flow"].iloc[0]
+    assert baseline["ensemble: mean"] == "–" and baseline["single: NSE ≤ 0"] == "40"
+
+
+def test_benchmark_table_marks_significant_differences():
+    table = benchmark_table(metrics_table(), reference="mean_flow").table
+    lstm = table[(table["model"] == "lstm") & (table["forcing"] == "daymet")].iloc[0]
+    assert lstm["KGE"].endswith("*") and not table[table["model"] == "mean_flow"].iloc[0]["KGE"].endswith("*")
+    assert list(table.columns) == ["model", "forcing", "KGE", "bias β", "σ ratio α", "r²", "FHV [%]", "FLV [%]"]
+    with pytest.raises(ConfigError, match="evaluation.baseline_model 'lstm_v2' has no runs"):
+        benchmark_table(metrics_table(), reference="lstm_v2")
+    with pytest.raises(ConfigError, match="unknown table 'frame'"):
+        build_table("frame", metrics_table())
+
+
+def test_write_table_writes_csv_markdown_and_latex(tmp_path):
+    built = median_metric_table(metrics_table())
+    csv, markdown, latex = write_table(built.table, tmp_path / "median_metrics.csv", built.caption, built.notes)
+    assert pd.read_csv(csv).columns[0] == "metric"
+    assert "| NSE |" in markdown.read_text() and built.caption in markdown.read_text()
+    text = latex.read_text()
+    assert r"\begin{tabular}{lrrrr}" in text and r"$\pm$" in text and r"\label{tab:median_metrics}" in text
+    assert latex_escape("mean_flow 5% & σ") == r"mean\_flow 5\% \& $\sigma$"

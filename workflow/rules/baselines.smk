@@ -1,0 +1,83 @@
+# Benchmark models (config `models`, kind: baseline) and imported external simulations (kind:
+# external) -> predictions (contract 2). The import_simulation rule is the worked example of "a model
+# added as a new rule": any rule that writes runs/<model>/<forcing>/<split>/<member>/predictions.nc and
+# registers its runs in MODEL_RUNS joins the evaluation (metrics, ensemble, tables, figures).
+import json
+
+BASELINE_MODELS = {name: spec for name, spec in MODELS.items() if spec["kind"] == "baseline"}
+EXTERNAL_MODELS = {name: spec for name, spec in MODELS.items() if spec["kind"] == "external"}
+RUN = "{model}/{forcing}/{split}/{member}"
+
+
+def split_periods(wildcards):
+    """--periods JSON for a split defined in the config; nothing for a predefined paper split."""
+    spec = config["splits"][wildcards.split]
+    return "" if spec is None else f"--periods '{json.dumps(spec)}'"
+
+
+def baseline_runs(name, spec):
+    members = spec.get("members", [0])
+    return [(f, s, members) for f in spec.get("forcings", FORCINGS) for s in spec.get("splits", SPLITS)]
+
+
+def external_runs(name, spec):
+    if spec["forcing"] not in FORCINGS:
+        raise ValueError(f"config key models.{name}.forcing: {spec['forcing']!r} is not one of dataset.forcings "
+                         f"{FORCINGS} (the observations come from that forcing cache)")
+    return [(spec["forcing"], s, [0]) for s in spec.get("splits", SPLITS)]
+
+
+MODEL_RUNS["baseline"] = baseline_runs
+MODEL_RUNS["external"] = external_runs
+
+
+rule baseline:
+    input:
+        cache=f"{CACHE}/{{forcing}}.nc",
+    output:
+        f"{RESULTS}/runs/{RUN}/predictions.nc",
+    wildcard_constraints:
+        model="|".join(BASELINE_MODELS) or "^$",
+        forcing="|".join(FORCINGS),
+        split="|".join(SPLITS),
+        member=r"\d+",
+    params:
+        method=lambda wildcards: BASELINE_MODELS[wildcards.model]["method"],
+        options=lambda wildcards: " ".join(
+            (["--bootstrap-years"] if BASELINE_MODELS[wildcards.model].get("bootstrap_years") else [])
+            + [f"--window {BASELINE_MODELS[wildcards.model].get('window', 31)}"]
+        ),
+        periods=split_periods,
+    log:
+        f"{RESULTS}/logs/runs/{RUN}/baseline.log",
+    conda:
+        "../../envs/analysis.yaml"
+    shell:
+        "runoffbench baseline --method {params.method} --cache {input.cache} --model {wildcards.model} "
+        "--forcing {wildcards.forcing} --split {wildcards.split} {params.periods} --member {wildcards.member} "
+        "{params.options} --output {output} > {log} 2>&1"
+
+
+rule import_simulation:
+    input:
+        simulation=lambda wildcards: EXTERNAL_MODELS[wildcards.model]["path"],
+        cache=f"{CACHE}/{{forcing}}.nc",
+    output:
+        f"{RESULTS}/runs/{RUN}/predictions.nc",
+    wildcard_constraints:
+        model="|".join(EXTERNAL_MODELS) or "^$",
+        forcing="|".join(FORCINGS),
+        split="|".join(SPLITS),
+        member="0",
+    params:
+        units=lambda wildcards: EXTERNAL_MODELS[wildcards.model].get("units", "mm/day"),
+        variable=lambda wildcards: EXTERNAL_MODELS[wildcards.model].get("variable", "qsim"),
+        periods=split_periods,
+    log:
+        f"{RESULTS}/logs/runs/{RUN}/import_simulation.log",
+    conda:
+        "../../envs/analysis.yaml"
+    shell:
+        "runoffbench import-simulation {input.simulation} --variable {params.variable} --units {params.units} "
+        "--cache {input.cache} --model {wildcards.model} --forcing {wildcards.forcing} "
+        "--split {wildcards.split} {params.periods} --member {wildcards.member} --output {output} > {log} 2>&1"
