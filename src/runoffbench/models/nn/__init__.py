@@ -1,0 +1,39 @@
+"""Gradient-trained models, registered by name (DESIGN.md, "Models", kind ``nn``).
+
+Every entry of :data:`NN_MODELS` is a subclass of :class:`~runoffbench.models.nn.base.NeuralModel`
+(the interface: constructor, batch keys, outputs). ``models.<name>.model`` in the config names the
+class (default: the entry's name); :func:`get_model` resolves it.
+
+=========  ==========================================  =======================
+name       model                                       training
+=========  ==========================================  =======================
+lstm       LSTM (Kratzert et al. 2019)                 regional, local
+ealstm     EA-LSTM (Kratzert et al. 2019)              regional
+mclstm     MC-LSTM (Hoedt et al. 2021; Frame 2023)     regional
+=========  ==========================================  =======================
+"""
+
+from __future__ import annotations
+
+from runoffbench.errors import ConfigError
+from runoffbench.models.nn.base import RAW_FORCINGS, NeuralModel
+from runoffbench.models.nn.ealstm import EALSTM
+from runoffbench.models.nn.lstm import LSTM
+from runoffbench.models.nn.mclstm import MCLSTM
+
+NN_MODELS: dict[str, type[NeuralModel]] = {
+    "lstm": LSTM,
+    "ealstm": EALSTM,
+    "mclstm": MCLSTM,
+}
+
+
+def get_model(name: str) -> type[NeuralModel]:
+    """The model class registered as ``name``; :class:`ConfigError` lists the known names."""
+    try:
+        return NN_MODELS[name]
+    except KeyError:
+        raise ConfigError(f"unknown nn model {name!r}; known: {', '.join(sorted(NN_MODELS))}") from None
+
+
+__all__ = ["NN_MODELS", "RAW_FORCINGS", "NeuralModel", "get_model"]

@@ -1,0 +1,121 @@
+"""Mass-conserving LSTM (MC-LSTM): precipitation is routed through cells that neither create nor delete water.
+
+Hoedt, P.-J. et al. (2021): MC-LSTM: Mass-conserving LSTM. Proc. 38th ICML, PMLR 139, 4275–4286.
+Frame, J. M. et al. (2023): On strictly enforced mass conservation constraints for modelling the
+rainfall-runoff process. Hydrol. Process. 37, e14847 (Appendix B).
+Nearing, G. et al. (2020): A note on leveraging synergy in multiple meteorological data sets with deep
+learning for rainfall-runoff modeling. HESS Discussions (the neuralhydrology MC-LSTM configuration).
+
+With the mass input x_m,t (precipitation, mm/day, un-normalised), the auxiliary inputs
+a_t = [x_d,t ; x_s] (normalised, without precipitation) and the cell states c_{t−1} ≥ 0 (mm)::
+
+    u_t = [a_t ; c_{t−1} / (Σ_j c_{t−1,j} + ε)]          per-sample L1 normalisation, ε = 1e-5
+    i_t = σ(W_i u_t + b_i) / Σ_j σ(W_i u_t + b_i)_j      normalised sigmoid: Σ_j i_t,j = 1
+    R_t = row-normalised ReLU(W_r u_t + b_r)             H × H, Σ_k R_t,jk = 1 for every row j
+    o_t = σ(W_o u_t + b_o)
+    m_t = R_tᵀ c_{t−1} + i_t x_m,t                       (m_t,k = Σ_j c_{t−1,j} R_t,jk + i_t,k x_m,t)
+    h_t = o_t ⊙ m_t                                      outflow per cell, mm/day
+    c_t = (1 − o_t) ⊙ m_t                                storage per cell, mm
+    q_t = Σ_{k ∉ trash} h_t,k        trash_t = Σ_{k ∈ trash} h_t,k
+
+so that Σ_t x_m,t = Σ_t (q_t + trash_t) + Σ_k c_T,k − Σ_k c_0,k exactly (up to rounding). The first
+``n_trash`` cells (default 1) are the trash cells: their outflow leaves the basin without becoming
+streamflow (evapotranspiration and other losses).
+
+Two defects of the reference implementation are fixed:
+
+1. the cell state entering the gates is normalised **per sample** (Σ over the cells of that sample),
+   not by the L1 norm of the whole batch, so a prediction does not depend on the other samples;
+2. a row of W_r u_t + b_r whose entries are all ≤ 0 would give a ReLU row of zeros and so delete
+   the mass of cell j; such a row falls back to the identity row (cell j keeps its water), which is
+   the redistribution the matrix starts from (b_r is initialised to the identity).
+
+Cell states and outputs are in mm (``output_in_mm``); the trainer feeds precipitation as ``x_mass``
+and drops it from ``x_d``. Outputs besides ``q``: ``trash`` (mm/day) and ``storage`` (Σ_k c_t,k, mm).
+
+Config keys: ``hidden_size`` (64, including the trash cells), ``n_trash`` (1),
+``initial_output_bias`` (−3.0: water is held at first, the analogue of the LSTM forget bias).
+Regional training only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import torch
+from torch import nn
+
+from runoffbench.errors import ConfigError
+from runoffbench.models.nn.base import NeuralModel
+
+#: ε of the per-sample L1 normalisation of the cell state
+STATE_EPSILON = 1e-5
+
+
+def normalised_relu_rows(pre: torch.Tensor) -> torch.Tensor:
+    """Row-normalised ReLU of ``pre`` (..., H, H); a row with no positive entry becomes the identity row."""
+    positive = torch.relu(pre)
+    total = positive.sum(dim=-1, keepdim=True)
+    identity = torch.eye(pre.shape[-1], dtype=pre.dtype, device=pre.device).expand_as(pre)
+    return torch.where(total > 0, positive / total.clamp_min(torch.finfo(pre.dtype).tiny), identity)
+
+
+class MCLSTM(NeuralModel):
+    """MC-LSTM with precipitation as mass input and trash cells excluded from streamflow.
+
+    The three gates share one linear layer ``gates`` over u_t whose output is split as
+    [input gate (H) | output gate (H) | redistribution (H·H)]; its auxiliary part is applied to all
+    days at once, so each step only adds the product with the normalised cell state.
+    """
+
+    mass_input = True
+    output_in_mm = True
+    fluxes = {"trash": "mm/day", "storage": "mm"}
+
+    def __init__(self, config: Mapping[str, Any], n_dynamic: int, n_static: int) -> None:
+        super().__init__(config, n_dynamic, n_static)
+        self.hidden_size = hidden = self.option("hidden_size", 64)
+        self.n_trash = self.option("n_trash", 1)
+        if not 1 <= self.n_trash < hidden:
+            raise ConfigError(
+                f"models.{self.config.get('name', 'mclstm')}.n_trash: need 1 <= n_trash < hidden_size "
+                f"({hidden}), got {self.n_trash}"
+            )
+        self.n_aux = n_dynamic + n_static
+        self.gates = nn.Linear(self.n_aux + hidden, 2 * hidden + hidden * hidden)
+        with torch.no_grad():
+            self.gates.bias.zero_()
+            self.gates.bias[hidden : 2 * hidden] = self.option("initial_output_bias", -3.0)
+            self.gates.bias[2 * hidden :] = torch.eye(hidden).flatten()
+
+    def step(self, projected: torch.Tensor, mass: torch.Tensor, c: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """One day: ``projected`` = W_a a_t + b (B, 2H + H²), ``mass`` (B, 1) mm/day, ``c`` (B, H) mm → (h_t, c_t)."""
+        hidden = self.hidden_size
+        state = c / (c.sum(dim=-1, keepdim=True) + STATE_EPSILON)
+        pre = projected + state @ self.gates.weight[:, self.n_aux :].T
+        i = torch.sigmoid(pre[:, :hidden])
+        i = i / i.sum(dim=-1, keepdim=True)
+        o = torch.sigmoid(pre[:, hidden : 2 * hidden])
+        r = normalised_relu_rows(pre[:, 2 * hidden :].view(-1, hidden, hidden))
+        m = torch.bmm(c.unsqueeze(1), r).squeeze(1) + i * mass
+        return o * m, (1 - o) * m
+
+    def forward(self, batch: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        x_d, x_mass = batch["x_d"], batch["x_mass"]
+        aux = x_d
+        if self.n_static:
+            aux = torch.cat([x_d, batch["x_s"].unsqueeze(1).expand(-1, x_d.shape[1], -1)], dim=-1)
+        projected = torch.nn.functional.linear(aux, self.gates.weight[:, : self.n_aux], self.gates.bias)
+        c = x_mass.new_zeros(x_mass.shape[0], self.hidden_size)
+        outflow, storage = [], []
+        for t in range(x_mass.shape[1]):
+            h, c = self.step(projected[:, t], x_mass[:, t], c)
+            outflow.append(h)
+            storage.append(c.sum(dim=-1))
+        h = torch.stack(outflow, dim=1)
+        return {
+            "q": h[..., self.n_trash :].sum(dim=-1),
+            "trash": h[..., : self.n_trash].sum(dim=-1),
+            "storage": torch.stack(storage, dim=1),
+        }

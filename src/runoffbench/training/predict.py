@@ -1,0 +1,59 @@
+"""Test-period prediction, batched on the training device.
+
+Sequence-to-one models predict day e from the window of ``sequence_length`` days ending on e: every
+(basin, day) of the period is one window, gathered in batches of ``batch_size``. Sequence-to-sequence
+models run once over the whole period per basin, with the ``sequence_length − 1`` days before it as
+warm-up. Days whose window lacks inputs (a gap, or no data before the period) get NaN. ``q`` is
+de-normalised to mm/day unless the model predicts in mm/day already.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from runoffbench.models.nn.base import NeuralModel
+from runoffbench.training.data import Normalisation, PeriodTensors
+
+
+def _to_mm(q: torch.Tensor, model: NeuralModel, normalisation: Normalisation) -> torch.Tensor:
+    if model.output_in_mm:
+        return q
+    return q * normalisation.target_std + normalisation.target_mean
+
+
+@torch.no_grad()
+def predict(
+    model: NeuralModel, data: PeriodTensors, normalisation: Normalisation, batch_size: int
+) -> dict[str, np.ndarray]:
+    """``qsim`` and the model's fluxes, each (basins, days of the period), plus ``qobs`` in mm/day."""
+    model.eval()
+    names = ["q", *model.fluxes]
+    n_basins, n_steps = data.x_d.shape[0], data.x_d.shape[1]
+    days = n_steps - data.offset
+    out = {name: torch.full((n_basins, days), torch.nan, device=data.device) for name in names}
+    if data.mode == "seq2one":
+        first = max(data.offset, data.length - 1)  # earliest end with a full window
+        ends = torch.arange(first, n_steps, device=data.device)
+        basin = torch.arange(n_basins, device=data.device).repeat_interleave(len(ends))
+        end = ends.repeat(n_basins)
+        for start in range(0, len(end), batch_size):
+            b, e = basin[start : start + batch_size], end[start : start + batch_size]
+            result = model(data.gather(b, e))
+            for name in names:
+                out[name][b, e - data.offset] = result[name][:, -1].to(out[name].dtype)
+    else:
+        for start in range(0, n_basins, batch_size):
+            basins = torch.arange(start, min(start + batch_size, n_basins), device=data.device)
+            batch = {"x_d": data.x_d[basins], "x_s": data.x_s[basins], "x_mass": data.x_mass[basins],
+                     "basin": basins}
+            if data.x_raw is not None:
+                batch["x_raw"] = data.x_raw[basins]
+            result = model(batch)
+            for name in names:
+                out[name][basins] = result[name][:, data.offset :].to(out[name].dtype)
+    out["q"] = _to_mm(out["q"], model, normalisation)
+    qobs = data.y[:, data.offset :] * normalisation.target_std + normalisation.target_mean
+    arrays = {("qsim" if name == "q" else name): value.cpu().numpy() for name, value in out.items()}
+    arrays["qobs"] = qobs.cpu().numpy()
+    return arrays

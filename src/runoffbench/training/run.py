@@ -1,0 +1,112 @@
+"""One training run: model × forcing × split × seed, from the forcing cache to the prediction contract.
+
+:func:`train_run` checks everything that can be checked before training (model and loss names,
+forcing variables, static attributes per basin, periods inside the data) and then writes, in the run
+directory ``results/<experiment>/runs/<model>/<forcing>/<split>/<seed>/``:
+
+- ``predictions.nc``: ``qsim`` and ``qobs`` in mm/day over the test period, plus the model's fluxes
+  (contract 2);
+- ``model.pt``: the final weights with the normalisation statistics and settings;
+- ``training_log.csv``: loss, validation loss, learning rate and seconds per epoch;
+- ``config.yaml``: the resolved settings, basins, periods, seed and device;
+- ``checkpoint.pt``: the state after the last epoch (a restarted run resumes from it).
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+import torch
+import yaml
+
+from runoffbench.errors import DataError
+from runoffbench.io import atomic_output, write_text_atomic
+from runoffbench.models.nn import get_model
+from runoffbench.periods import Period
+from runoffbench.predictions import make_predictions, write_predictions
+from runoffbench.training.data import (
+    PeriodTensors,
+    basin_target_std,
+    check_period,
+    fit_normalisation,
+    read_inputs,
+)
+from runoffbench.training.losses import get_loss
+from runoffbench.training.predict import predict
+from runoffbench.training.settings import TrainSettings
+from runoffbench.training.trainer import Trainer
+
+log = logging.getLogger(__name__)
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python, numpy and torch (CPU and CUDA) for a reproducible run."""
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def train_run(
+    settings: TrainSettings,
+    cache: str | Path,
+    attributes: str | Path,
+    basins: list[str],
+    periods: Mapping[str, Period],
+    seed: int,
+    output: str | Path,
+    forcing: str,
+    split: str,
+) -> Path:
+    """Train one model and write the run directory ``output``; returns the predictions' path."""
+    output = Path(output)
+    model_class = get_model(settings.model)
+    get_loss(settings.loss)
+    device = settings.torch_device()
+    inputs = read_inputs(cache, attributes, basins, settings, model_class)
+    for name, period in periods.items():
+        check_period(inputs, period, name, cache)
+    normalisation = fit_normalisation(inputs, periods["train"], model_class.output_in_mm)
+    basin_std = basin_target_std(inputs, periods["train"], normalisation)
+
+    def tensors(name: str) -> PeriodTensors:
+        return PeriodTensors(inputs, periods[name], normalisation, settings, basin_std, device)
+
+    train = tensors("train")
+    if train.n_windows == 0:
+        raise DataError(f"no training window of {settings.sequence_length} days with complete inputs and "
+                        f"observed streamflow in {periods['train']} ({cache})")
+    validation = tensors("validation") if "validation" in periods and settings.patience else None
+    seed_everything(seed)
+    options = {**settings.model_options, "name": settings.name, "n_basins": len(basins), "training": settings.training}
+    model = model_class(options, len(inputs.dynamic_names), len(inputs.static_names)).to(device)
+    log.info("%s: %d basins, %d training windows, %d parameters, device %s", settings.name, len(basins),
+             train.n_windows, sum(p.numel() for p in model.parameters()), device)
+    output.mkdir(parents=True, exist_ok=True)
+    resolved = {
+        "settings": settings.to_dict(),
+        "seed": seed,
+        "forcing": forcing,
+        "split": split,
+        "periods": {name: {"start": str(p.start.date()), "end": str(p.end.date())} for name, p in periods.items()},
+        "basins": list(basins),
+        "cache": str(cache),
+        "attributes": str(attributes),
+        "device": str(device),
+    }
+    write_text_atomic(output / "config.yaml", yaml.safe_dump(resolved, sort_keys=False))
+    noise_scale = float(np.nanstd(inputs.target[:, inputs.period_slice(periods["train"])])) if model_class.output_in_mm else 1.0
+    Trainer(model, settings, train, output, seed, validation=validation, noise_scale=noise_scale).fit()
+    with atomic_output(output / "model.pt") as temporary:
+        torch.save({"model": model.state_dict(), "normalisation": normalisation.to_dict(),
+                    "settings": settings.to_dict(), "model_options": options}, temporary)
+    test = tensors("test")
+    arrays = predict(model, test, normalisation, 4 * settings.batch_size)  # no gradients: larger batches
+    fluxes = {name: (arrays[name], units) for name, units in model_class.fluxes.items()}
+    dataset = make_predictions(arrays["qsim"], arrays["qobs"], basins, test.period_dates, model=settings.name,
+                               forcing=forcing, split=split, member=seed, fluxes=fluxes,
+                               attrs={"model_class": model_class.__name__, "training": settings.training})
+    return write_predictions(dataset, output / "predictions.nc")

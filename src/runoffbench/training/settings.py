@@ -1,0 +1,124 @@
+"""Training settings: the ``models.<name>`` entry of kind ``nn``, checked and completed with defaults.
+
+Learning-rate schedule
+----------------------
+``learning_rate`` is a number or a mapping ``{epoch: lr}``. Epochs count from 1 and key k applies
+from epoch k on (as in neuralhydrology); keys below 1 (e.g. 0) apply from the first epoch, and epochs
+before the smallest key use the smallest key's rate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+import torch
+
+from runoffbench.errors import ConfigError
+
+OPTIMIZERS = ("adam", "adadelta")
+MODES = ("seq2one", "seq2seq")
+TRAINING = ("regional", "local")
+DEFAULT_DYNAMIC_INPUTS = ("prcp", "srad", "tmax", "tmin", "vp")
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    """Everything the trainer needs besides data; the model's own keys stay in ``model_options``."""
+
+    name: str
+    model: str
+    dynamic_inputs: tuple[str, ...] = DEFAULT_DYNAMIC_INPUTS
+    static_attributes: tuple[str, ...] = ()
+    training: str = "regional"
+    mode: str = "seq2one"
+    sequence_length: int = 365
+    warmup: int = 0
+    epochs: int = 30
+    batch_size: int = 256
+    optimizer: str = "adam"
+    learning_rate: Mapping[int, float] = field(default_factory=lambda: {1: 1e-3})
+    loss: str = "nse"
+    clip_grad_norm: float | None = 1.0
+    target_noise_std: float = 0.0
+    patience: int | None = None
+    max_nan_batches: int = 5
+    seeds: tuple[int, ...] = (0,)
+    device: str = "auto"
+    model_options: Mapping[str, Any] = field(default_factory=dict)
+
+    def lr_for_epoch(self, epoch: int) -> float:
+        """The learning rate of ``epoch`` (counting from 1): the value of the largest key ≤ epoch."""
+        keys = sorted(self.learning_rate)
+        applicable = [k for k in keys if k <= epoch] or keys[:1]
+        return self.learning_rate[applicable[-1]]
+
+    def torch_device(self) -> torch.device:
+        """``device: auto`` → ``cuda`` if available, else ``cpu``."""
+        if self.device == "auto":
+            return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        return torch.device(self.device)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain types only (the resolved config written next to the run)."""
+        data = asdict(self)
+        for key in ("dynamic_inputs", "static_attributes", "seeds"):
+            data[key] = list(data[key])
+        data["learning_rate"] = {int(k): float(v) for k, v in self.learning_rate.items()}
+        data["model_options"] = dict(self.model_options)
+        return data
+
+
+_OWN_KEYS = {f.name for f in fields(TrainSettings)} - {"name", "model_options"}
+#: keys of a models.<name> entry that are not model options (``options`` holds more of them)
+_WORKFLOW_KEYS = {"kind", "options"}
+
+
+def _check(condition: bool, key: str, message: str) -> None:
+    if not condition:
+        raise ConfigError(f"{key}: {message}")
+
+
+def parse_settings(name: str, entry: Mapping[str, Any]) -> TrainSettings:
+    """Check ``models.<name>`` and split it into trainer settings and model options.
+
+    Keys the trainer does not know, and those under ``options``, are passed on to the model class
+    (``hidden_size``, ``dropout``...).
+    Raises :class:`ConfigError` naming ``models.<name>.<key>``.
+    """
+    where = f"models.{name}"
+    values = {k: v for k, v in entry.items() if k in _OWN_KEYS}
+    options = {k: v for k, v in entry.items() if k not in _OWN_KEYS and k not in _WORKFLOW_KEYS}
+    options.update(entry.get("options") or {})
+    values.setdefault("model", name)
+    for key in ("dynamic_inputs", "static_attributes", "seeds"):
+        if key in values:
+            _check(isinstance(values[key], (list, tuple)), f"{where}.{key}", f"expected a list, got {values[key]!r}")
+            values[key] = tuple(values[key])
+    rate = values.get("learning_rate", {1: 1e-3})
+    if isinstance(rate, (int, float)) and not isinstance(rate, bool):
+        rate = {1: float(rate)}
+    _check(isinstance(rate, Mapping) and len(rate) > 0, f"{where}.learning_rate", f"expected a number or {{epoch: lr}}, got {rate!r}")
+    try:
+        values["learning_rate"] = {int(k): float(v) for k, v in rate.items()}
+    except (TypeError, ValueError):
+        raise ConfigError(f"{where}.learning_rate: keys must be epochs and values rates, got {rate!r}") from None
+    _check(all(v > 0 for v in values["learning_rate"].values()), f"{where}.learning_rate", "rates must be positive")
+    settings = TrainSettings(name=name, model_options=options, **values)
+    _check(settings.optimizer in OPTIMIZERS, f"{where}.optimizer", f"unknown {settings.optimizer!r}; known: {', '.join(OPTIMIZERS)}")
+    _check(settings.mode in MODES, f"{where}.mode", f"unknown {settings.mode!r}; known: {', '.join(MODES)}")
+    _check(settings.training in TRAINING, f"{where}.training", f"unknown {settings.training!r}; known: {', '.join(TRAINING)}")
+    for key in ("sequence_length", "epochs", "batch_size", "max_nan_batches"):
+        value = getattr(settings, key)
+        _check(isinstance(value, int) and value >= 1, f"{where}.{key}", f"expected a positive integer, got {value!r}")
+    _check(isinstance(settings.warmup, int) and 0 <= settings.warmup < settings.sequence_length, f"{where}.warmup",
+           f"expected 0 <= warmup < sequence_length ({settings.sequence_length}), got {settings.warmup!r}")
+    _check(settings.patience is None or (isinstance(settings.patience, int) and settings.patience >= 1),
+           f"{where}.patience", f"expected a positive integer or null, got {settings.patience!r}")
+    _check(settings.clip_grad_norm is None or settings.clip_grad_norm > 0, f"{where}.clip_grad_norm", "must be positive or null")
+    _check(settings.target_noise_std >= 0, f"{where}.target_noise_std", "must be >= 0")
+    _check(len(settings.dynamic_inputs) > 0, f"{where}.dynamic_inputs", "needs at least one variable")
+    _check(settings.device == "auto" or settings.device.split(":")[0] in ("cpu", "cuda"), f"{where}.device",
+           f"expected auto, cpu or cuda[:N], got {settings.device!r}")
+    return settings

@@ -1,0 +1,201 @@
+"""The trainer: data path, losses, determinism, resume, NaN handling, outputs, CLI and bad input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+import xarray as xr
+
+from runoffbench.cli import main
+from runoffbench.data.variables import FORCING_VARIABLES
+from runoffbench.errors import ConfigError, DataError
+from runoffbench.periods import Period
+from runoffbench.predictions import read_predictions
+from runoffbench.training import trainer as trainer_module
+from runoffbench.training.data import PeriodTensors, fit_normalisation, read_inputs
+from runoffbench.training.losses import get_loss, nse_star
+from runoffbench.training.run import train_run
+from runoffbench.training.settings import parse_settings
+from runoffbench.models.nn import get_model
+
+BASINS = ["01000001", "02000002", "03000003"]
+PERIODS = {
+    "train": Period(pd.Timestamp("2001-01-01"), pd.Timestamp("2001-06-30")),
+    "validation": Period(pd.Timestamp("2001-07-01"), pd.Timestamp("2001-09-30")),
+    "test": Period(pd.Timestamp("2001-10-01"), pd.Timestamp("2001-12-31")),
+}
+TINY = {"hidden_size": 8, "sequence_length": 10, "epochs": 2, "batch_size": 64, "dropout": 0.2,
+        "static_attributes": ["p_mean", "aridity"], "learning_rate": {1: 0.01, 2: 0.005}}
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    """A forcing cache (3 basins, 2000-10-01..2001-12-31, a gap in qobs and prcp) and attributes.nc."""
+    root = tmp_path_factory.mktemp("cache")
+    dates = pd.date_range("2000-10-01", "2001-12-31", name="date")
+    rng = np.random.default_rng(0)
+    shape = (len(BASINS), len(dates))
+    values = {v: rng.normal(10, 3, shape).astype("float32") for v in FORCING_VARIABLES}
+    values["prcp"] = (rng.gamma(0.5, 6, shape)).astype("float32")
+    values["tmin"] = values["tmax"] - 8
+    kernel = np.exp(-np.arange(20) / 5.0) / 5.0
+    qobs = np.stack([np.convolve(p, kernel)[: len(dates)] for p in values["prcp"]]).astype("float32")
+    qobs[1, 200:210] = np.nan
+    values["prcp"][2, 250] = np.nan
+    cache = xr.Dataset(
+        {**{k: (("basin", "date"), v) for k, v in values.items()}, "qobs": (("basin", "date"), qobs)},
+        coords={"basin": BASINS, "date": dates, "lat": ("basin", [40.0, 35.0, 45.0])},
+    )
+    cache.to_netcdf(root / "daymet.nc")
+    attributes = xr.Dataset({"p_mean": ("basin", [2.0, 3.0, 1.0]), "aridity": ("basin", [1.0, 0.5, np.nan]),
+                             "frac_snow": ("basin", [0.1, 0.0, 0.3])}, coords={"basin": BASINS})
+    attributes.to_netcdf(root / "attributes.nc")
+    return root
+
+
+def _run(data, output, name="lstm", basins=BASINS, periods=PERIODS, seed=0, **overrides):
+    settings = parse_settings(name, {**TINY, **overrides})
+    return train_run(settings, data / "daymet.nc", data / "attributes.nc", basins, periods, seed, output,
+                     "daymet", "test_split")
+
+
+def _weights(run_dir):
+    return torch.load(run_dir / "model.pt", weights_only=False)["model"]
+
+
+def test_windows_exclude_gaps_and_a_batch_is_one_gather(data):
+    settings = parse_settings("lstm", {**TINY, "static_attributes": ["p_mean"]})
+    inputs = read_inputs(data / "daymet.nc", data / "attributes.nc", BASINS, settings, get_model("lstm"))
+    normalisation = fit_normalisation(inputs, PERIODS["train"], target_in_mm=False)
+    tensors = PeriodTensors(inputs, PERIODS["train"], normalisation, settings, np.ones(3, "float32"), torch.device("cpu"))
+    starts = tensors.window_end - 9
+    assert (starts >= 0).all()
+    for basin, end in zip(tensors.window_basin.tolist(), tensors.window_end.tolist()):
+        assert torch.isfinite(tensors.x_d[basin, end - 9 : end + 1]).all() and not torch.isnan(tensors.y[basin, end])
+    gap_day = inputs.dates.get_loc(pd.Timestamp("2000-10-01") + pd.Timedelta(days=205)) - (inputs.period_slice(PERIODS["train"]).start - tensors.offset)
+    assert not ((tensors.window_basin == 1) & (tensors.window_end == gap_day)).any()
+    batch = tensors.batch(torch.tensor([0, 5]))
+    b, e = int(tensors.window_basin[5]), int(tensors.window_end[5])
+    torch.testing.assert_close(batch["x_d"][1], tensors.x_d[b, e - 9 : e + 1])
+    assert batch["x_s"].shape == (2, 1) and batch["y"].shape == (2, 10)
+    train_days = inputs.dynamic[:, inputs.period_slice(PERIODS["train"])]
+    np.testing.assert_allclose(normalisation.dynamic_mean, np.nanmean(train_days.reshape(-1, train_days.shape[-1]), 0), rtol=1e-5)
+
+
+def test_losses():
+    prediction, target = torch.tensor([[1.0], [2.0]]), torch.tensor([[0.0], [float("nan")]])
+    assert nse_star(prediction, target, torch.tensor([0.9, 1.0])).item() == pytest.approx(1.0)
+    assert get_loss("mse")(prediction, target, torch.ones(2)).item() == pytest.approx(1.0)
+    assert get_loss("feng")(torch.zeros(1, 3), torch.zeros(1, 3), torch.ones(1)).item() == pytest.approx(0.0)
+    assert get_loss("nse_squared")(prediction, target, torch.tensor([2.0, 1.0])).item() == pytest.approx(0.25)
+    with pytest.raises(ConfigError, match="unknown loss 'kge'"):
+        get_loss("kge")
+
+
+def test_learning_rate_schedule_counts_epochs_from_one():
+    settings = parse_settings("lstm", {"learning_rate": {1: 1e-3, 3: 5e-4}})
+    assert [settings.lr_for_epoch(e) for e in (1, 2, 3, 9)] == [1e-3, 1e-3, 5e-4, 5e-4]
+
+
+def test_run_writes_contract_log_and_config_and_is_deterministic(data, tmp_path):
+    first = _run(data, tmp_path / "a", static_attributes=["p_mean"], target_noise_std=0.1).parent
+    second = _run(data, tmp_path / "b", static_attributes=["p_mean"], target_noise_std=0.1).parent
+    for key, value in _weights(first).items():
+        torch.testing.assert_close(value, _weights(second)[key], rtol=0, atol=0)
+    predictions = read_predictions(first / "predictions.nc")
+    assert predictions.sizes == {"basin": 3, "date": 92} and predictions.attrs["member"] == "0"
+    cache = xr.open_dataset(data / "daymet.nc").sel(date=slice("2001-10-01", "2001-12-31"))
+    np.testing.assert_allclose(predictions["qobs"].values, cache["qobs"].values, rtol=1e-5)
+    assert np.isfinite(predictions["qsim"].values[[0, 1]]).all()
+    assert np.isnan(predictions["qsim"].values[2]).sum() == 0  # the prcp gap lies before the test period
+    log = pd.read_csv(first / "training_log.csv")
+    assert list(log.columns) == ["epoch", "lr", "loss", "validation_loss", "skipped_batches", "seconds"]
+    assert log["lr"].tolist() == [0.01, 0.005]
+    assert (first / "config.yaml").read_text().count("hidden_size: 8") == 1
+
+
+def test_killed_run_resumes_to_the_same_weights(data, tmp_path, monkeypatch):
+    options = {"static_attributes": ["p_mean"], "epochs": 3, "target_noise_std": 0.2, "patience": 2}
+    straight = _run(data, tmp_path / "straight", **options).parent
+    save = trainer_module.Trainer.save_checkpoint
+
+    def killed_after_second_epoch(self):
+        path = save(self)
+        if self.epoch == 2:
+            raise KeyboardInterrupt
+        return path
+
+    monkeypatch.setattr(trainer_module.Trainer, "save_checkpoint", killed_after_second_epoch)
+    with pytest.raises(KeyboardInterrupt):
+        _run(data, tmp_path / "resumed", **options)
+    monkeypatch.setattr(trainer_module.Trainer, "save_checkpoint", save)
+    resumed = _run(data, tmp_path / "resumed", **options).parent
+    for key, value in _weights(straight).items():
+        torch.testing.assert_close(value, _weights(resumed)[key], rtol=0, atol=0)
+    assert len(pd.read_csv(resumed / "training_log.csv")) == 3
+
+
+def test_nan_losses_skip_batches_then_abort(data, tmp_path, monkeypatch):
+    monkeypatch.setattr(trainer_module.Trainer, "_step", lambda self, batch: torch.tensor(float("nan"), requires_grad=True))
+    with pytest.warns(RuntimeWarning, match="non-finite loss"), pytest.raises(trainer_module.TrainingError, match="3 batches in a row"):
+        _run(data, tmp_path / "nan", static_attributes=["p_mean"], max_nan_batches=3)
+
+
+def test_mclstm_and_ealstm_and_local_lstm_train(data, tmp_path):
+    mc = read_predictions(_run(data, tmp_path / "mc", name="mclstm", static_attributes=["p_mean"], epochs=1))
+    assert {"trash", "storage"} <= set(mc.data_vars) and (mc["qsim"] >= 0).all()
+    _run(data, tmp_path / "ea", name="ealstm", static_attributes=["p_mean"], epochs=1)
+    local = _run(data, tmp_path / "local", static_attributes=["p_mean"], epochs=1, training="local")
+    assert read_predictions(local).attrs["training"] == "local"
+
+
+def test_cli_trains_one_run(data, tmp_path):
+    basins = tmp_path / "basins.txt"
+    basins.write_text("\n".join(BASINS[:2]) + "\n")
+    periods = '{"train": {"start": "2001-01-01", "end": "2001-06-30"}, "test": {"start": "2001-10-01", "end": "2001-12-31"}}'
+    code = main(["train", "--model", "lstm", "--set", "hidden_size=8", "--set", "sequence_length=10", "--set", "epochs=1",
+                 "--set", "static_attributes=[p_mean]", "--cache", str(data / "daymet.nc"), "--attributes",
+                 str(data / "attributes.nc"), "--basins", str(basins), "--split", "mine", "--periods", periods,
+                 "--seed", "3", "--output", str(tmp_path / "run")])
+    assert code == 0
+    assert read_predictions(tmp_path / "run" / "predictions.nc").attrs["member"] == "3"
+
+
+@pytest.mark.parametrize(
+    "overrides, error, message",
+    [
+        ({"name": "transformer"}, ConfigError, "unknown nn model 'transformer'"),
+        ({"loss": "kge"}, ConfigError, "unknown loss 'kge'"),
+        ({"static_attributes": ["p_mean", "aridity"]}, DataError, "03000003: aridity"),  # NaN there
+        ({"static_attributes": ["porosity"]}, DataError, r"\['porosity'\] not in"),
+        ({"dynamic_inputs": ["prcp", "pet"]}, DataError, r"\['pet'\] not in the forcing cache"),
+        ({"periods": {**PERIODS, "test": Period(pd.Timestamp("2001-10-01"), pd.Timestamp("2002-03-31"))}},
+         DataError, "test period 2001-10-01..2002-03-31 lies outside"),
+        ({"optimizer": "sgd"}, ConfigError, "models.lstm.optimizer"),
+    ],
+)
+def test_bad_input_fails_before_training(data, tmp_path, overrides, error, message):
+    overrides = dict(overrides)
+    name = overrides.pop("name", "lstm")
+    periods = overrides.pop("periods", PERIODS)
+    overrides.setdefault("static_attributes", ["p_mean"])
+    with pytest.raises(error, match=message):
+        _run(data, tmp_path / "bad", name="lstm", periods=periods, **({"model": name} | overrides))
+    assert not (tmp_path / "bad" / "checkpoint.pt").exists()
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
+def test_cuda_run_matches_the_cpu_run(data, tmp_path):
+    cpu = read_predictions(_run(data, tmp_path / "cpu", static_attributes=["p_mean"], dropout=0.0, device="cpu"))
+    gpu = read_predictions(_run(data, tmp_path / "gpu", static_attributes=["p_mean"], dropout=0.0, device="cuda"))
+    np.testing.assert_allclose(gpu["qsim"].values, cpu["qsim"].values, rtol=1e-2, atol=1e-2)

@@ -1,0 +1,75 @@
+# Gradient-trained models (config `models`, kind: nn) -> predictions (contract 2), weights, epoch log and
+# resolved config. One job per model x forcing x split x seed (`models.<name>.seeds`; the seed is the
+# run's member). Resources come from the `training` section (threads, gpus, mem_mb); a profile may
+# override them per rule (set-resources: train: gpu: 1).
+import json
+import shlex
+
+TRAINING = config.get("training", {})
+NN_MODELS = {name: spec for name, spec in MODELS.items() if spec["kind"] == "nn"}
+TRAIN_RUN = "{model}/{forcing}/{split}/{member}"
+
+
+def nn_runs(name, spec):
+    return [(f, s, spec.get("seeds", [0])) for f in FORCINGS for s in SPLITS]
+
+
+MODEL_RUNS["nn"] = nn_runs
+
+
+def train_args(wildcards):
+    """--settings (the models entry as JSON) and --periods for a split defined in the config."""
+    spec = {k: v for k, v in NN_MODELS[wildcards.model].items() if k != "kind"}
+    args = [f"--settings {shlex.quote(json.dumps(spec))}"]
+    periods = config["splits"][wildcards.split]
+    if periods is not None:
+        args.append(f"--periods {shlex.quote(json.dumps(periods))}")
+    return " ".join(args)
+
+
+rule train:
+    input:
+        cache=f"{CACHE}/{{forcing}}.nc",
+        attributes=f"{CACHE}/attributes.nc",
+        basins=basins_file(),
+    output:
+        predictions=f"{RESULTS}/runs/{TRAIN_RUN}/predictions.nc",
+        model=f"{RESULTS}/runs/{TRAIN_RUN}/model.pt",
+        log_csv=f"{RESULTS}/runs/{TRAIN_RUN}/training_log.csv",
+        config=f"{RESULTS}/runs/{TRAIN_RUN}/config.yaml",
+    wildcard_constraints:
+        model="|".join(NN_MODELS) or "^$",
+        forcing="|".join(FORCINGS),
+        split="|".join(SPLITS),
+        member=r"\d+",
+    params:
+        args=train_args,
+        output_dir=lambda wildcards, output: Path(output.predictions).parent,
+    threads: TRAINING.get("threads", 1)
+    resources:
+        gpu=TRAINING.get("gpus", 0),
+        mem_mb=TRAINING.get("mem_mb", 4000),
+    log:
+        f"{RESULTS}/logs/runs/{TRAIN_RUN}/train.log",
+    benchmark:
+        f"{RESULTS}/logs/runs/{TRAIN_RUN}/train.benchmark.tsv"
+    conda:
+        "../../envs/dl.yaml"
+    shell:
+        "runoffbench train --name {wildcards.model} {params.args} --cache {input.cache} "
+        "--attributes {input.attributes} --basins {input.basins} --forcing {wildcards.forcing} "
+        "--split {wildcards.split} --seed {wildcards.member} --output {params.output_dir} > {log} 2>&1"
+
+
+def training_outputs():
+    """Every file of every nn run."""
+    return [
+        f"{RESULTS}/runs/{model}/{forcing}/{split}/{member}/{name}"
+        for model, spec in NN_MODELS.items()
+        for forcing, split, members in nn_runs(model, spec)
+        for member in members
+        for name in ("predictions.nc", "model.pt", "training_log.csv", "config.yaml")
+    ]
+
+
+STAGE_OUTPUTS.append(training_outputs)
