@@ -17,6 +17,10 @@ validate(config, "workflow/schemas/config.schema.yaml")
 include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/analysis.smk"
+include: "workflow/rules/calibration.smk"
+include: "workflow/rules/training.smk"
+include: "workflow/rules/baselines.smk"
+include: "workflow/rules/evaluation.smk"
 
 
 localrules:
@@ -25,6 +29,11 @@ localrules:
     water_balance,
     basin_map,
     precip_bias_by_huc,
+    ensemble,
+    collect_metrics,
+    hydrograph_table,
+    evaluation_table,
+    evaluation_figure,
 
 
 rule all:

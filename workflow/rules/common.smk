@@ -55,6 +55,13 @@ def compared_forcings():
 
 
 SPLITS = list(config["splits"])
+MODELS = config.get("models", {})
+
+#: model kind -> function(name, model config) -> [(forcing, split, [members]), ...]: the runs the rule of
+#: that kind writes (runs/<model>/<forcing>/<split>/<member>/predictions.nc). Each model stage's .smk
+#: registers its kind; evaluation requests only runs of registered kinds, so a kind without a rule yet
+#: (e.g. nn) is listed in a config without the workflow asking for files nothing can make.
+MODEL_RUNS = {}
 
 #: functions returning more targets of `rule all`; each stage's .smk file appends its own
 STAGE_OUTPUTS = []
