@@ -8,7 +8,11 @@ from snakemake.utils import min_version, validate
 min_version("9.20")
 
 
-configfile: "config/config.yaml"
+# The embedded default is loaded only when no --configfile is given: Snakemake would otherwise merge an
+# experiment configuration on top of it, and the experiment would inherit the default's models.
+if not workflow.overwrite_configfiles:
+
+    configfile: "config/config.yaml"
 
 
 validate(config, "workflow/schemas/config.schema.yaml")

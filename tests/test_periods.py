@@ -21,7 +21,7 @@ def test_paper_splits():
     assert str(PAPER_SPLITS["kratzert2019"]["test"]) == "1989-10-01..1999-09-30"
     assert str(PAPER_SPLITS["newman2017"]["train"]) == "1980-10-01..1995-09-30"
     assert str(PAPER_SPLITS["newman2017"]["test"]) == "1995-10-01..2014-09-30"
-    assert str(PAPER_SPLITS["frame2023"]["test"]) == "1995-10-01..2010-09-30"
+    assert str(PAPER_SPLITS["wy1981_2010"]["test"]) == "1995-10-01..2010-09-30"
 
 
 def test_resolve_mixed_splits():

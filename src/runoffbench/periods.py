@@ -45,8 +45,10 @@ PAPER_SPLITS: dict[str, dict[str, Period]] = {
     "kratzert2019": {"train": water_years(2000, 2008), "test": water_years(1990, 1999)},
     # Newman et al. 2015/2017 SAC-SMA benchmark: calibrate WY1981–1995, validate WY1996–2014
     "newman2017": {"train": water_years(1981, 1995), "test": water_years(1996, 2014)},
-    # Frame et al. 2023 / Nearing et al. 2020 (NLDAS ends in 2010): 1980-10-01..1995-09-30 / ..2010-09-30
-    "frame2023": {
+    # Train WY1981–1995 (1980-10-01..1995-09-30), test WY1996–2010 (1995-10-01..2010-09-30): Newman's
+    # calibration years with a test period that ends in 2010. Frame et al. 2023 themselves use
+    # kratzert2019 and newman2017 (their analysis scripts' time_split1 and time_split2).
+    "wy1981_2010": {
         "train": Period(pd.Timestamp("1980-10-01"), pd.Timestamp("1995-09-30")),
         "test": Period(pd.Timestamp("1995-10-01"), pd.Timestamp("2010-09-30")),
     },
