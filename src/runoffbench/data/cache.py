@@ -188,3 +188,15 @@ def open_cache(path: str | Path) -> xr.Dataset:
     if missing or set(dataset.dims) != {"basin", "date"}:
         raise DataError(f"{path} is not a forcing cache: dims {dict(dataset.sizes)}, missing {missing}")
     return dataset
+
+
+def open_attributes(path: str | Path) -> xr.Dataset:
+    """Open an attribute cache (``attributes.nc``, loaded into memory): one variable per attribute along ``basin``."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"attribute cache {path} does not exist; run the build_attributes_cache rule first")
+    with xr.open_dataset(path, engine="netcdf4") as dataset:
+        dataset = dataset.load()
+    if set(dataset.dims) != {"basin"}:
+        raise DataError(f"{path} is not an attribute cache: dims {dict(dataset.sizes)}, expected only 'basin'")
+    return dataset.assign_coords(basin=dataset["basin"].astype(str).astype(object))

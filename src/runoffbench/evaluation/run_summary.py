@@ -1,0 +1,70 @@
+r"""Scores of whole runs, across basins: what a per-basin metrics file cannot hold.
+
+* ``MI-pooled`` — mutual information of observed and simulated flow with the days of all basins in one
+  100-bin histogram (Frame et al., 2023, Sect. 2.4: information about the streamflow of the whole
+  sample rather than of each basin).
+* ``BFI-r`` / ``BFI-rho`` — Pearson and Spearman correlation across basins of the simulated baseflow
+  index :math:`\sum_t Q_b^t / \sum_t Q^t` (from a run's ``baseflow`` flux) with CAMELS
+  ``baseflow_index``; the baseflow index is an output the models are never trained on (Feng et al.,
+  2022, Sect. 3.3). NaN for runs without a ``baseflow`` flux.
+
+References
+----------
+Frame, J. M., Kratzert, F., Gupta, H. V., Ullrich, P. and Nearing, G. S. (2023): On strictly enforced
+mass conservation constraints for modelling the rainfall-runoff process, Hydrol. Process., 37(3),
+e14847, doi:10.1002/hyp.14847.
+Feng, D., Liu, J., Lawson, K. and Shen, C. (2022): Differentiable, learnable, regionalized
+process-based models with multiphysical outputs can approach state-of-the-art hydrologic prediction
+accuracy, Water Resour. Res., 58, e2022WR032404, doi:10.1029/2022WR032404.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterable
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from runoffbench.evaluation.across_basins import baseflow_index, baseflow_index_correlation
+from runoffbench.evaluation.information import mutual_information_pooled
+from runoffbench.predictions import read_predictions
+
+RUN_COLUMNS = ["model", "forcing", "split", "member"]
+SCORE_COLUMNS = ["basins", "MI-pooled", "BFI-r", "BFI-rho", "BFI-median", "CAMELS-BFI-median"]
+
+
+def simulated_baseflow_index(predictions: xr.Dataset) -> pd.Series:
+    """Baseflow index per basin of a run's ``baseflow`` and ``qsim`` (empty without ``baseflow``)."""
+    if "baseflow" not in predictions:
+        return pd.Series(dtype=float, name="BFI")
+    values = {
+        str(basin): baseflow_index(predictions["baseflow"].sel(basin=basin).values,
+                                   predictions["qsim"].sel(basin=basin).values, basin=str(basin))
+        for basin in predictions["basin"].values
+    }
+    return pd.Series(values, name="BFI", dtype=float)
+
+
+def summarise_run(predictions: xr.Dataset, camels_bfi: pd.Series) -> dict:
+    """One row of the run summary (see the module docstring) for one prediction file."""
+    basins = [str(b) for b in predictions["basin"].values]
+    simulated = simulated_baseflow_index(predictions)
+    row = {column: str(predictions.attrs[column]) for column in RUN_COLUMNS}
+    row.update({
+        "basins": len(basins),
+        "MI-pooled": mutual_information_pooled(predictions["qobs"], predictions["qsim"]),
+        "BFI-r": baseflow_index_correlation(simulated, camels_bfi, "pearson") if len(simulated) else np.nan,
+        "BFI-rho": baseflow_index_correlation(simulated, camels_bfi, "spearman") if len(simulated) else np.nan,
+        "BFI-median": simulated.median() if len(simulated) else np.nan,
+        "CAMELS-BFI-median": camels_bfi.reindex(basins).median(),
+    })
+    return row
+
+
+def run_summary_table(prediction_paths: Iterable[str | Path], attributes: xr.Dataset) -> pd.DataFrame:
+    """The run summary of every prediction file, sorted by model, forcing, split and member."""
+    camels_bfi = pd.Series(attributes["baseflow_index"].values.astype(float),
+                           index=[str(b) for b in attributes["basin"].values])
+    rows = [summarise_run(read_predictions(path), camels_bfi) for path in prediction_paths]
+    return pd.DataFrame(rows, columns=RUN_COLUMNS + SCORE_COLUMNS).sort_values(RUN_COLUMNS, ignore_index=True)
