@@ -18,12 +18,13 @@ from matplotlib.figure import Figure
 from runoffbench.errors import ConfigError
 from runoffbench.evaluation.across_basins import kge_skill_score
 from runoffbench.evaluation.collect import metric_by_basin, primary_runs, runs
-from runoffbench.plots.style import DOUBLE_COLUMN, MODEL_COLOURS, SINGLE_COLUMN, palette, use_style
+from runoffbench.plots.style import DOUBLE_COLUMN, MODEL_COLOURS, SINGLE_COLUMN, legend_below, palette, use_style
 
 LINE_STYLES = ("-", "--", ":", "-.")
-MASS_BIAS = (("Mass-Bias-Absolute", "Total absolute mass bias |B| [-]"),
-             ("Mass-Bias-Positive", "Positive mass bias max(B, 0) [-]"),
-             ("Mass-Bias-Negative", "Negative mass bias min(B, 0) [-]"))
+#: metric, panel title, x label (short: three panels share a row)
+MASS_BIAS = (("Mass-Bias-Absolute", "total absolute", "|B| [-]"),
+             ("Mass-Bias-Positive", "positive", "max(B, 0) [-]"),
+             ("Mass-Bias-Negative", "negative", "min(B, 0) [-]"))
 
 
 def ecdf(values) -> tuple[np.ndarray, np.ndarray]:
@@ -62,7 +63,7 @@ def plot_metric_cdf(table: pd.DataFrame, metric: str, xlabel: str, split: str | 
     fig, ax = plt.subplots(figsize=(SINGLE_COLUMN, 2.8))
     series = {run: metric_by_basin(chosen, *run, metric) for run in runs(chosen)}
     draw_cdfs(ax, series, run_styles(chosen), xlabel, xlim)
-    ax.legend(loc="upper left", fontsize=6)
+    legend_below(fig, ax)
     ax.set_title(f"{metric}, split {chosen['split'].iloc[0]}")
     return fig
 
@@ -87,11 +88,11 @@ def plot_mass_bias_cdf(table: pd.DataFrame, split: str | None = None) -> Figure:
     fig, axes = plt.subplots(len(forcings), 3, figsize=(DOUBLE_COLUMN, 2.3 * len(forcings)), squeeze=False)
     styles = run_styles(chosen)
     for row, forcing in zip(axes, forcings):
-        for ax, (metric, xlabel) in zip(row, MASS_BIAS):
+        for ax, (metric, title, xlabel) in zip(row, MASS_BIAS):
             series = {run: metric_by_basin(chosen, *run, metric) for run in runs(chosen) if run[1] == forcing}
             draw_cdfs(ax, series, styles, xlabel)
-            ax.set_title(f"{forcing}", fontsize=8)
-        row[0].legend(loc="lower right", fontsize=6)
+            ax.set_title(f"{forcing}: {title} mass bias", fontsize=8)
+        row[-1].legend(loc="center left", bbox_to_anchor=(1.02, 0.5), fontsize=6)
     fig.tight_layout()
     return fig
 
@@ -118,10 +119,8 @@ def plot_kge_skill_cdf(table: pd.DataFrame, baseline: str, split: str | None = N
               for m, f in runs(chosen) if m != baseline and (baseline, f) in runs(chosen)}
     draw_cdfs(right, scores, styles, f"KGE skill score against {baseline} [-]", (-1.0, 1.0))
     right.axvline(0, color="0.3", linewidth=0.7, linestyle="--")
-    left.legend(loc="upper left", fontsize=6)
-    if scores:
-        right.legend(loc="upper left", fontsize=6)
     fig.tight_layout()
+    legend_below(fig, left, columns=4)
     return fig
 
 
@@ -144,7 +143,7 @@ def plot_kge_difference_cdf(table: pd.DataFrame, models: tuple[str, str], split:
     ax.set_ylabel("Fraction of basins [-]")
     ax.set_ylim(0, 1)
     ax.grid(linewidth=0.4, color="0.88")
-    ax.legend(loc="upper left", fontsize=6)
+    legend_below(fig, ax, columns=1)
     return fig
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 import seaborn as sns
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from runoffbench.io import atomic_output
@@ -59,19 +60,26 @@ FORCING_COLOURS: dict[str, str] = {
 #: model -> colour; later figures add their models here
 MODEL_COLOURS: dict[str, str] = {
     "lstm": "#0072B2",
-    "ea_lstm": "#56B4E9",
-    "mc_lstm": "#009E73",
+    "ealstm": "#56B4E9",
+    "mclstm": "#009E73",
     "dhbv": "#CC79A7",
+    "dexphydro": "#F0E442",
     "exphydro": "#E69F00",
-    "sac_sma": "#D55E00",
+    "sacsma": "#D55E00",
     "nwm": "#7F7F7F",
     "mean_flow": "#888888",
     "climatology": "#882255",
     "generator": "#332288",
 }
+# the papers' spellings of the same models (e.g. frame2023.yaml names its MC-LSTM "mc_lstm")
+MODEL_COLOURS.update({"ea_lstm": MODEL_COLOURS["ealstm"], "mc_lstm": MODEL_COLOURS["mclstm"],
+                      "sac_sma": MODEL_COLOURS["sacsma"]})
 
-#: colours handed out, in order, to names a palette does not know
-FALLBACK_COLOURS: tuple[str, ...] = tuple(sns.color_palette("colorblind", 10).as_hex())
+#: colours handed out, in order, to names a palette does not know: Paul Tol's muted scheme, which shares
+#: no hue with the Okabe-Ito colours above (a user's new model never looks like a known one)
+FALLBACK_COLOURS: tuple[str, ...] = ("#117733", "#AA4499", "#44AA99", "#999933", "#661100", "#6699CC",
+                                     "#CC6677", "#DDCC77", "#88CCEE", "#332288")
+
 
 _RC_PARAMS = {
     "font.family": "sans-serif",
@@ -110,6 +118,14 @@ def palette(names: Iterable[str], colours: dict[str, str]) -> dict[str, str]:
     used = {colours[name] for name in names if name in colours}
     spare = (colour for colour in FALLBACK_COLOURS if colour not in used)
     return {name: colours[name] if name in colours else next(spare, "#333333") for name in names}
+
+
+def legend_below(fig: Figure, ax: Axes, columns: int = 2) -> None:
+    """One legend for the figure, under its axes, so that it never hides a curve (``ax`` gives the entries)."""
+    handles, labels = ax.get_legend_handles_labels()
+    if handles:
+        fig.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.0),
+                   ncol=min(columns, len(handles)), fontsize=6, frameon=False)
 
 
 def save_figure(fig: Figure, path: str | os.PathLike) -> tuple[Path, Path]:
