@@ -8,7 +8,8 @@ import pytest
 
 from runoffbench.errors import ConfigError
 from runoffbench.evaluation.statistics import median_ci
-from runoffbench.evaluation.tables import benchmark_table, build_table, ensemble_table, format_median_ci, median_metric_table
+from runoffbench.evaluation.tables import (benchmark_table, build_table, comparison_table, ensemble_table, format_median_ci,
+                                          median_metric_table)
 from runoffbench.tables import latex_escape, write_table
 
 METRICS = ["NSE", "KGE", "Pearson-r", "Alpha-NSE", "Beta-NSE", "Beta-KGE", "Peak-Timing", "FHV", "FLV"]
@@ -64,6 +65,23 @@ def test_benchmark_table_marks_significant_differences():
         benchmark_table(metrics_table(), reference="lstm_v2")
     with pytest.raises(ConfigError, match="unknown table 'frame'"):
         build_table("frame", metrics_table())
+
+
+def test_comparison_table_counts_wins_and_tests_each_metric():
+    metrics = metrics_table()
+    table = comparison_table(metrics, reference="mean_flow").table
+    assert table[["model", "forcing", "metric"]].values.tolist() == [
+        ["lstm", "daymet", "NSE"], ["lstm", "daymet", "KGE"], ["lstm", "nldas", "NSE"], ["lstm", "nldas", "KGE"]]
+    # the lstm (ensemble member, ~0.75) beats the mean-flow baseline (~-0.4) in every one of the 40 basins
+    assert (table["wins"] == 40).all() and (table["losses"] == 0).all() and (table["basins"] == 40).all()
+    assert (table["Wilcoxon p"] == "< 0.001").all()
+    lstm = metrics[(metrics.model == "lstm") & (metrics.member == "ensemble") & (metrics.forcing == "daymet")]
+    base = metrics[(metrics.model == "mean_flow") & (metrics.forcing == "daymet")]
+    difference = lstm["NSE"].to_numpy() - base["NSE"].to_numpy()
+    assert float(table.loc[0, "mean difference"]) == pytest.approx(difference.mean(), abs=5e-4)
+    assert float(table.loc[0, "median difference"]) == pytest.approx(np.median(difference), abs=5e-4)
+    with pytest.raises(ConfigError, match="evaluation.baseline_model 'sacsma' has no runs"):
+        comparison_table(metrics, reference="sacsma")
 
 
 def test_write_table_writes_csv_markdown_and_latex(tmp_path):

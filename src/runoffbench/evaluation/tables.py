@@ -12,6 +12,10 @@ table id (``results/<experiment>/tables/<id>.csv|md|tex``) to its builder.
 * ``benchmark`` — Nearing et al. (2021, online 2020): median KGE, bias ratio β, σ ratio α, r², FHV and
   FLV per model × forcing; ``*`` marks a distribution that differs from the reference model's with the
   same forcing (paired Wilcoxon signed-rank test, p < 0.05).
+* ``comparison`` — every model against the reference model with the same forcing, per metric (NSE and
+  KGE): basins won and lost, mean and median per-basin difference, Cohen's d and the p-value of the
+  paired Wilcoxon signed-rank test (the per-basin comparisons of Kratzert et al. 2019, Sect. 4.1, and
+  Frame et al. 2023, Sect. 3).
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ import pandas as pd
 
 from runoffbench.errors import ConfigError, DataError
 from runoffbench.evaluation.collect import metric_by_basin, primary_runs, runs
-from runoffbench.evaluation.statistics import count_at_most, median_ci, wilcoxon_test
+from runoffbench.evaluation.statistics import count_at_most, median_ci, paired, wilcoxon_test, win_counts
 from runoffbench.predictions import ENSEMBLE_MEMBER
 
 FRAME_METRICS = ("NSE", "KGE", "Pearson-r", "Alpha-NSE", "Beta-NSE", "Peak-Timing")
@@ -96,10 +100,7 @@ def benchmark_table(metrics: pd.DataFrame, split: str | None = None, reference: 
     """Nearing et al. (2021) benchmark table: medians, ``*`` where different from ``reference``."""
     chosen = primary_runs(metrics, split)
     _require_columns(chosen, ("KGE", "Beta-KGE", "Alpha-NSE", "Pearson-r", "FHV", "FLV"))
-    models = list(dict.fromkeys(chosen["model"]))
-    if reference is not None and reference not in models:
-        raise ConfigError(f"evaluation.baseline_model {reference!r} has no runs to compare with; models: {models}")
-    reference = reference or models[0]
+    reference = _reference_model(chosen, reference)
     chosen = chosen.assign(r2=chosen["Pearson-r"] ** 2)
     columns = {"KGE": "KGE", "bias β": "Beta-KGE", "σ ratio α": "Alpha-NSE", "r²": "r2", "FHV [%]": "FHV",
                "FLV [%]": "FLV"}
@@ -122,10 +123,38 @@ def benchmark_table(metrics: pd.DataFrame, split: str | None = None, reference: 
                        f"(paired Wilcoxon signed-rank test, p < {SIGNIFICANCE}).",))
 
 
+def comparison_table(metrics: pd.DataFrame, split: str | None = None, reference: str | None = None,
+                     names: tuple[str, ...] = ("NSE", "KGE")) -> BuiltTable:
+    """Per-basin comparison of each model with ``reference`` (same forcing): wins, differences, d, p."""
+    chosen = primary_runs(metrics, split)
+    _require_columns(chosen, names)
+    reference = _reference_model(chosen, reference)
+    records = []
+    for model, forcing in runs(chosen):
+        if model == reference or (reference, forcing) not in runs(chosen):
+            continue
+        for name in names:
+            mine, theirs = metric_by_basin(chosen, model, forcing, name), metric_by_basin(chosen, reference, forcing, name)
+            wins, test = win_counts(mine, theirs), wilcoxon_test(mine, theirs)
+            x, y = paired(mine, theirs)
+            records.append({
+                "model": model, "forcing": forcing, "metric": name, "basins": test.n, "wins": wins.a,
+                "losses": wins.b, "mean difference": _number(wins.mean_difference, 3),
+                "median difference": _number(float(np.median(x - y)) if x.size else np.nan, 3),
+                "Cohen's d": _number(test.cohens_d, 2), "Wilcoxon p": _p_value(test.p_value),
+            })
+    split = chosen["split"].iloc[0]
+    return BuiltTable(pd.DataFrame.from_records(records),
+                      f"Per-basin comparison with {reference} under the same forcing, split {split}.",
+                      (f"wins/losses: basins where the model's metric is higher/lower than {reference}'s; "
+                       "differences are model minus reference; p of the two-sided paired Wilcoxon signed-rank test.",))
+
+
 TABLES: dict[str, Callable[..., BuiltTable]] = {
     "median_metrics": median_metric_table,
     "single_vs_ensemble": ensemble_table,
     "benchmark": benchmark_table,
+    "comparison": comparison_table,
 }
 
 
@@ -134,6 +163,18 @@ def build_table(table_id: str, metrics: pd.DataFrame, **options) -> BuiltTable:
     if table_id not in TABLES:
         raise ConfigError(f"unknown table {table_id!r}; known tables: {', '.join(TABLES)}")
     return TABLES[table_id](metrics, **options)
+
+
+def _reference_model(chosen: pd.DataFrame, reference: str | None) -> str:
+    """``reference`` (ConfigError if it has no runs) or, when None, the first model of the table."""
+    models = list(dict.fromkeys(chosen["model"]))
+    if reference is not None and reference not in models:
+        raise ConfigError(f"evaluation.baseline_model {reference!r} has no runs to compare with; models: {models}")
+    return reference or models[0]
+
+
+def _p_value(p: float) -> str:
+    return "–" if not np.isfinite(p) else ("< 0.001" if p < 0.001 else f"{p:.3f}")
 
 
 def _number(value: float, decimals: int) -> str:
