@@ -1,16 +1,18 @@
 """Time the conceptual models and one basin's SCE-UA calibration, with and without numba's JIT.
 
-Run ``python benchmarks/bench_calibration.py``. Each measurement runs in a subprocess on one core
-(single-threaded numba/BLAS), once compiled and once with ``NUMBA_DISABLE_JIT=1`` (pure Python, at
-reduced repetitions), and a markdown table of the figures is printed:
+Run ``taskset -c 1 python benchmarks/bench_calibration.py`` (pinned to one core). Each measurement
+runs in a subprocess (single-threaded numba/BLAS), once compiled and once with
+``NUMBA_DISABLE_JIT=1`` (pure Python, at reduced repetitions), and markdown tables are printed:
 
-- one model run over 3,653 days (10 years), median of repeated calls through the registry adapter
-  (``CONCEPTUAL_MODELS[name].simulate``: what the calibration calls), and for EXP-HYDRO also the bare
-  ``exphydro.simulate`` call per integration scheme;
+- one model run over 3,653 days (10 years), median of repeated calls: EXP-HYDRO's public
+  ``exphydro.simulate`` (forcing checks on every call) per integration scheme, and the registry
+  adapters (``CONCEPTUAL_MODELS[name].simulate`` on prepared inputs: what the calibration calls),
+  EXP-HYDRO with ``rk4`` (the default configuration) and ``euler``;
 - one basin's SCE-UA calibration (:func:`runoffbench.calibration.calibrate.calibrate_basin`, RMSE,
-  SpotPy in-memory database, ``save_sim=False``) on a 10-year window (2 spin-up years + 8 train
-  years) including the test-period run: 10,000 evaluations compiled; without JIT a shorter budget
-  whose time per evaluation is scaled to 10,000.
+  ``ngs=10``, SpotPy in-memory database, ``save_sim=False``) on a 10-year window (2 spin-up years +
+  8 train years) including the test-period run: 10,000 evaluations compiled (convergence criteria
+  switched off, so that all 10,000 run; median of ``--calibration-repeats`` runs); without JIT a
+  shorter budget whose time per evaluation is scaled to 10,000.
 
 ``--worker`` runs a single measurement and prints JSON.
 """
@@ -58,28 +60,31 @@ def _basin(n_days: int):
     return BasinInputs("01000001", dates, forcings, 42.0, 800.0)
 
 
-def _median_seconds(function, repeats: int) -> float:
+def _median_seconds(function, repeats: int) -> tuple[float, float]:
+    """Median and 10th percentile of ``repeats`` timed calls (the 10th percentile is less
+    inflated when other processes share the core)."""
     function()  # compile / warm up
     times = []
     for _ in range(repeats):
         start = time.perf_counter()
         function()
         times.append(time.perf_counter() - start)
-    return float(np.median(times))
+    return float(np.median(times)), float(np.percentile(times, 10))
 
 
-def measure_run(model_name: str, repeats: int) -> float:
-    """Median seconds of one registry-adapter run over N_DAYS."""
+def measure_run(model_name: str, repeats: int, scheme: str | None = None) -> tuple[float, float]:
+    """Median seconds of one registry-adapter run over N_DAYS (``scheme``: EXP-HYDRO option)."""
     from runoffbench.models.conceptual import get_model
 
     model = get_model(model_name)
     basin = _basin(N_DAYS)
-    inputs = model.prepare(basin.forcings, basin.lat, basin.elev, basin.dates, {})
+    options = {} if scheme is None else {"scheme": scheme}
+    inputs = model.prepare(basin.forcings, basin.lat, basin.elev, basin.dates, options)
     params = np.array([PARAMETERS[model_name][p] for p in model.parameter_names])
     return _median_seconds(lambda: model.simulate(params, inputs), repeats)
 
 
-def measure_exphydro(scheme: str, repeats: int) -> float:
+def measure_exphydro(scheme: str, repeats: int) -> tuple[float, float]:
     """Median seconds of ``exphydro.simulate`` with a given PET series."""
     from runoffbench.models.conceptual import exphydro
     from runoffbench.models.conceptual.pet import hamon
@@ -92,7 +97,7 @@ def measure_exphydro(scheme: str, repeats: int) -> float:
                            repeats)
 
 
-def measure_calibration(model_name: str, evaluations: int) -> dict:
+def measure_calibration(model_name: str, evaluations: int, scheme: str | None = None) -> dict:
     """Seconds and evaluations of one SCE-UA calibration (10-year window, plus the test run)."""
     from runoffbench.calibration.calibrate import calibrate_basin, simulate_period
     from runoffbench.calibration.settings import CalibrationSettings
@@ -105,7 +110,10 @@ def measure_calibration(model_name: str, evaluations: int) -> dict:
     test = Period(pd.Timestamp("2000-10-01"), basin.dates[-1])
     params = np.array([PARAMETERS[model_name][p] for p in model.parameter_names])
     qobs = simulate_period(model, params, basin, Period(basin.dates[0], basin.dates[-1]), 0)["qsim"]
-    settings = CalibrationSettings(evaluations=evaluations, spinup_years=2, algorithm_options={"ngs": 10})
+    options = {} if scheme is None else {"scheme": scheme}
+    # pcento/peps: SCE-UA's convergence tests off, so that the whole budget is spent
+    settings = CalibrationSettings(evaluations=evaluations, spinup_years=2, model_options=options,
+                                   algorithm_options={"ngs": 10, "pcento": 1e-12, "peps": 1e-12})
     calibrate_basin(model, basin, qobs, train, test, CalibrationSettings(evaluations=5))  # compile
     start = time.perf_counter()
     result = calibrate_basin(model, basin, qobs, train, test, settings)
@@ -114,11 +122,11 @@ def measure_calibration(model_name: str, evaluations: int) -> dict:
 
 def _worker(args: argparse.Namespace) -> None:
     if args.what == "calibration":
-        print(json.dumps(measure_calibration(args.model, args.evaluations)))
+        print(json.dumps(measure_calibration(args.model, args.evaluations, args.scheme)))
     elif args.what == "run":
-        print(json.dumps({"seconds": measure_run(args.model, args.repeats)}))
+        print(json.dumps(dict(zip(("seconds", "p10"), measure_run(args.model, args.repeats, args.scheme)))))
     else:
-        print(json.dumps({"seconds": measure_exphydro(args.what, args.repeats)}))
+        print(json.dumps(dict(zip(("seconds", "p10"), measure_exphydro(args.what, args.repeats)))))
 
 
 def _subprocess(disable_jit: bool, *arguments: str) -> dict:
@@ -133,38 +141,65 @@ def _ms(seconds: float) -> str:
     return f"{seconds * 1e3:.3f} ms" if seconds < 1 else f"{seconds:.1f} s"
 
 
+def _machine() -> str:
+    import platform
+
+    import numba
+
+    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")),
+               platform.processor()) if os.path.exists("/proc/cpuinfo") else platform.processor()
+    return (f"{cpu}, {os.cpu_count()} logical CPUs, affinity {sorted(os.sched_getaffinity(0))}; Python "
+            f"{platform.python_version()}, numpy {np.__version__}, numba {numba.__version__}; "
+            f"load average {os.getloadavg()[0]:.1f} at start")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--what", default="run", help=argparse.SUPPRESS)
     parser.add_argument("--model", default="exphydro", help=argparse.SUPPRESS)
-    parser.add_argument("--repeats", type=int, default=200, help="repetitions of a compiled model run")
+    parser.add_argument("--scheme", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--repeats", type=int, default=2000, help="repetitions of a compiled model run")
     parser.add_argument("--evaluations", type=int, default=EVALUATIONS, help=argparse.SUPPRESS)
-    parser.add_argument("--nojit-evaluations", type=int, default=20,
-                        help="SCE-UA budget without JIT, scaled to 10,000 (default: 20)")
+    parser.add_argument("--calibration-repeats", type=int, default=3,
+                        help="compiled 10,000-evaluation calibrations per model; the median is shown")
+    parser.add_argument("--nojit-evaluations", type=int, default=50,
+                        help="SCE-UA budget without JIT, scaled to 10,000 (default: 50)")
     args = parser.parse_args()
     if args.worker:
         _worker(args)
         return
-    slow = max(3, args.repeats // 100)
-    print(f"| measurement ({N_DAYS} days) | numba | NUMBA_DISABLE_JIT=1 | speed-up |")
+    print(_machine() + "\n")
+    slow = max(5, args.repeats // 100)
+    print(f"| measurement ({N_DAYS} days) | numba: median (p10) of {args.repeats} | NUMBA_DISABLE_JIT=1: "
+          f"median of {slow} | speed-up (medians) |")
     print("|---|---|---|---|")
-    rows = [(f"EXP-HYDRO exphydro.simulate, scheme {scheme}", ["--what", scheme]) for scheme in ("rk4", "euler")]
-    rows += [(f"{name} run (registry adapter, median)", ["--what", "run", "--model", name])
-             for name in ("exphydro", "sacsma")]
+    rows = [(f"EXP-HYDRO `exphydro.simulate` (checks every call), scheme {scheme}", ["--what", scheme])
+            for scheme in ("rk4", "euler")]
+    rows += [(f"EXP-HYDRO registry adapter (calibration path), scheme {scheme}",
+              ["--what", "run", "--model", "exphydro", "--scheme", scheme]) for scheme in ("rk4", "euler")]
+    rows += [("SAC-SMA + Snow-17 + UH registry adapter (calibration path)", ["--what", "run", "--model", "sacsma"])]
     for label, arguments in rows:
-        fast = _subprocess(False, *arguments, "--repeats", str(args.repeats))["seconds"]
+        timed = _subprocess(False, *arguments, "--repeats", str(args.repeats))
+        fast = timed["seconds"]
         pure = _subprocess(True, *arguments, "--repeats", str(slow))["seconds"]
-        print(f"| {label} | {_ms(fast)} | {_ms(pure)} | {pure / fast:.0f}x |", flush=True)
-    for name in ("exphydro", "sacsma"):
-        fast = _subprocess(False, "--what", "calibration", "--model", name, "--evaluations", str(EVALUATIONS))
-        pure = _subprocess(True, "--what", "calibration", "--model", name,
-                           "--evaluations", str(args.nojit_evaluations))
+        print(f"| {label} | {_ms(fast)} ({_ms(timed['p10'])}) | {_ms(pure)} | {pure / fast:.0f}x |", flush=True)
+    print(f"\n| SCE-UA calibration, one basin | numba: evaluations, ms/evaluation, seconds (median of "
+          f"{args.calibration_repeats}) | NUMBA_DISABLE_JIT=1: seconds scaled to {EVALUATIONS:,} | speed-up |")
+    print("|---|---|---|---|")
+    for label, model, scheme in (("EXP-HYDRO, rk4", "exphydro", "rk4"), ("EXP-HYDRO, euler", "exphydro", "euler"),
+                                 ("SAC-SMA + Snow-17 + UH", "sacsma", None)):
+        extra = [] if scheme is None else ["--scheme", scheme]
+        runs = [_subprocess(False, "--what", "calibration", "--model", model, "--evaluations", str(EVALUATIONS),
+                            *extra) for _ in range(args.calibration_repeats)]
+        seconds = float(np.median([run["seconds"] for run in runs]))
+        evaluations = int(np.median([run["evaluations"] for run in runs]))
+        pure = _subprocess(True, "--what", "calibration", "--model", model,
+                           "--evaluations", str(args.nojit_evaluations), *extra)
         scaled = pure["seconds"] / pure["evaluations"] * EVALUATIONS
-        per_eval = fast["seconds"] / fast["evaluations"]
-        print(f"| {name} SCE-UA calibration, {fast['evaluations']} evaluations "
-              f"({per_eval * 1e3:.2f} ms/evaluation) | {_ms(fast['seconds'])} | "
-              f"{_ms(scaled)} (scaled from {pure['evaluations']}) | {scaled / fast['seconds']:.0f}x |", flush=True)
+        print(f"| {label} | {evaluations:,} evaluations, {seconds / evaluations * 1e3:.2f} ms/evaluation, "
+              f"{_ms(seconds)} (runs: {', '.join(_ms(run['seconds']) for run in runs)}) | "
+              f"{_ms(scaled)} (scaled from {pure['evaluations']}) | {scaled / seconds:.0f}x |", flush=True)
 
 
 if __name__ == "__main__":

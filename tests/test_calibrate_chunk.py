@@ -144,3 +144,19 @@ def test_cli_calibrates_one_basin(cache_path, tmp_path, capsys):
     assert 500.0 <= parameters.loc[GOOD[0], "smax"] <= 700.0
     assert main(["calibrate", "--model", "hbv", "--cache", str(cache_path), "--basin", GOOD[0],
                  "--split", "kratzert2019", "--output-dir", str(tmp_path)]) == 2
+
+
+def test_cli_calibrates_a_chunk_of_a_basin_list_with_progress(cache_path, tmp_path, capsys):
+    basin_list = tmp_path / "basins.txt"
+    basin_list.write_text("\n".join(GOOD + [NO_OBSERVATIONS]) + "\n")
+    status = main(["calibrate", "--model", "exphydro", "--cache", str(cache_path), "--basins", str(basin_list),
+                   "--chunk", "1/2", "--split", "custom", "--train", f"{TRAIN.start.date()}..{TRAIN.end.date()}",
+                   "--test", f"{TEST.start.date()}..{TEST.end.date()}", "--evaluations", "60",
+                   "--algorithm-option", "ngs=2", "--output-dir", str(tmp_path / "out")])
+    assert status == 0
+    # chunk 1 of 2 of four basins: the third and fourth; the fourth has no observations
+    parameters = pd.read_csv(tmp_path / "out" / "parameters.csv", dtype={"basin": str})
+    assert parameters["basin"].tolist() == [GOOD[2]]
+    failures = pd.read_csv(tmp_path / "out" / "failures.csv", dtype={"basin": str})
+    assert failures["basin"].tolist() == [NO_OBSERVATIONS]
+    assert "2/2" in capsys.readouterr().err  # the progress bar counts basins done / total

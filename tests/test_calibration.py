@@ -183,3 +183,37 @@ def test_registry_entries_are_consistent():
         assert tuple(model.bounds) == model.parameter_names
         assert model.resolve_bounds() == dict(model.bounds)
         assert {"qsim", "et", "baseflow", "swe", "storage"} <= set(model.outputs)
+
+
+def test_spotpy_database_stays_in_memory(basin, exphydro_flow, tmp_path, monkeypatch):
+    """No CSV (or any other) database file is written, for either algorithm."""
+    monkeypatch.chdir(tmp_path)
+    for algorithm, options in (("sceua", {"ngs": 2}), ("dds", {})):
+        calibrate_basin(get_model("exphydro"), basin, exphydro_flow, TRAIN, TEST,
+                        settings(algorithm=algorithm, evaluations=60, algorithm_options=options))
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_spinup_days_do_not_enter_the_objective(basin, exphydro_flow):
+    """Observations inside the spin-up are ignored: spoiling them changes nothing."""
+    spoiled = exphydro_flow.copy()
+    spinup = DATES < TRAIN.start
+    spoiled[spinup] = 1.0e6
+    first, second = (calibrate_basin(get_model("exphydro"), basin, q, TRAIN, TEST, settings(seed=3))
+                     for q in (exphydro_flow, spoiled))
+    assert first.parameters == second.parameters and first.train_value == second.train_value
+
+
+@pytest.mark.parametrize("algorithm, options", [("sceua", {"ngs": 3, "pcento": 1e-12, "peps": 1e-12}), ("dds", {})])
+def test_evaluations_are_model_runs(basin, exphydro_flow, monkeypatch, algorithm, options):
+    """The budget counts model runs, not SpotPy's repetitions (SCE-UA re-scores stored points)."""
+    from dataclasses import replace
+
+    model = get_model("exphydro")
+    runs = []
+    counting = replace(model, simulate=lambda params, inputs: runs.append(1) or model.simulate(params, inputs))
+    result = calibrate_basin(counting, basin, exphydro_flow, TRAIN, TEST,
+                             settings(algorithm=algorithm, evaluations=300, algorithm_options=options))
+    assert len(runs) == 300 + 1  # the budget, plus the test-period run
+    assert result.evaluations == 300
+    assert result.trace[-1, 0] == 300

@@ -1,4 +1,24 @@
-"""Snow-17 + SAC-SMA + unit hydrograph against the NWS/NCAR Fortran run of basin 03049800."""
+"""Snow-17 + SAC-SMA + unit hydrograph against the NWS/NCAR Fortran run of basin 03049800.
+
+Agreement over 1980-2014 (12,784 days; float64 here, single precision in the Fortran):
+
+| reference column | NSE | max abs diff | mean abs diff |
+|---|---:|---:|---:|
+| swe | 0.99852 | 12.92 mm | 0.048 mm |
+| raim (rain + melt) | 0.99878 | 12.92 mm/day | 0.012 mm/day |
+| uztwc | constant (PET = 0) | 3.0e-7 mm | |
+| uzfwc | 0.99889 | 7.12 mm | 0.0093 mm |
+| lztwc | constant (PET = 0) | 3.7e-6 mm | |
+| lzfsc | 0.99982 | 1.68 mm | 0.0051 mm |
+| lzfpc | 0.99997 | 0.570 mm | 0.0051 mm |
+| adimc | 0.99999 | 1.18 mm | 0.0013 mm |
+| mod_flow_unrouted | 0.99942 | 4.35 mm/day | 0.0092 mm/day |
+| mod_flow_routed | 0.99944 | 4.26 mm/day | 0.0089 mm/day |
+
+All maxima fall on 2011-02-17..19, a warm spell in which Snow-17 here melts 12.9 mm of the last
+18.3 mm of the pack one day earlier than the Fortran; the difference then passes through the
+stores and flows.
+"""
 
 from pathlib import Path
 

@@ -13,6 +13,8 @@ as that basin's failure.
 
 The best parameter set is the best objective value met over all runs, judged in the objective's own
 direction (see :mod:`.setup`), so SCE-UA (minimising) and DDS (maximising) both return their best.
+``evaluations`` is a budget of model runs (SCE-UA may stop earlier on its convergence criteria),
+and the trace counts model runs, not SpotPy's repetitions (see :mod:`.setup`).
 SpotPy keeps its database in memory (``dbformat='ram'``, ``save_sim=False``) and runs sequentially
 (one basin per process); ``random_state=seed`` makes a calibration reproducible.
 """
@@ -40,6 +42,8 @@ from runoffbench.periods import Period
 MIN_OBSERVED_DAYS = 30
 #: number of points of the objective-versus-evaluations trace (log-spaced evaluation counts)
 TRACE_POINTS = 40
+#: SpotPy ``repetitions`` per evaluation for SCE-UA (it counts re-scorings too; at most ~2 per run)
+SCEUA_REPETITIONS_FACTOR = 4
 
 
 @dataclass(frozen=True)
@@ -117,15 +121,21 @@ def _prepared(model: ConceptualModel, inputs: BasinInputs, first: int, stop: int
 
 
 def _sample(setup: SpotpySetup, settings: CalibrationSettings) -> None:
+    """Run the algorithm for at most ``settings.evaluations`` model runs (see :mod:`.setup`)."""
     options = dict(settings.algorithm_options)
     common = {"dbname": "calibration", "dbformat": "ram", "save_sim": False, "parallel": "seq",
               "random_state": settings.seed}
+    evaluations = int(settings.evaluations)
+    setup.budget = evaluations
     with contextlib.redirect_stdout(io.StringIO()):  # SpotPy prints progress on stdout
         if settings.algorithm == "sceua":
-            spotpy.algorithms.sceua(setup, **common).sample(int(settings.evaluations), **options)
+            # SpotPy's SCE-UA counts re-scored complex members as repetitions: give it room, the
+            # setup stops it after `evaluations` model runs
+            setup.sampler = spotpy.algorithms.sceua(setup, **common)
+            setup.sampler.sample(SCEUA_REPETITIONS_FACTOR * evaluations, **options)
         else:
-            sampler = spotpy.algorithms.dds(setup, r=options.pop("r", 0.2), **common)
-            sampler.sample(int(settings.evaluations), **options)
+            setup.sampler = spotpy.algorithms.dds(setup, r=options.pop("r", 0.2), **common)
+            setup.sampler.sample(evaluations, **options)
 
 
 def best_so_far_trace(values: np.ndarray, maximise: bool, points: int = TRACE_POINTS) -> np.ndarray:
@@ -189,7 +199,7 @@ def calibrate_basin(
         parameters=dict(zip(model.parameter_names, (float(v) for v in best))),
         objective=settings.objective,
         train_value=float(setup.best_value),
-        evaluations=len(setup.values),
+        evaluations=setup.runs,
         trace=best_so_far_trace(np.array(setup.values), setup.maximise),
         test_dates=test_period.dates,
         test_outputs=test_outputs,

@@ -12,6 +12,14 @@ SpotPy's SCE-UA minimises and its DDS maximises the value it is given, whatever 
 from the algorithm and the objective's own direction, and itself keeps every objective value (in
 natural units, in evaluation order) and the best parameter vector so far, judged by the objective's
 own direction — so the best set never depends on how an algorithm orders or stores its runs.
+
+Evaluations are model runs. SpotPy's SCE-UA counts every call of ``objectivefunction`` towards its
+``repetitions``, and after each complex evolution it scores the complex's stored simulations again
+(no new run): with 6 parameters a SpotPy budget of 10,000 is only ~6,300 model runs. The setup
+therefore counts runs itself: only the first scoring of a new simulation enters :attr:`values`, and
+with a ``budget`` it stops the sampler (``status.stop``) at that many runs, after which it answers
+further requests with a NaN series (worst objective) instead of running the model, so that a run
+never exceeds the budget (the calibration hands SpotPy a larger ``repetitions``).
 """
 
 from __future__ import annotations
@@ -40,6 +48,8 @@ class SpotpySetup:
         bounds: ``param -> (lo, hi)`` for every model parameter.
         objective: ``rmse``, ``nse`` or ``kge``.
         algorithm: ``sceua`` or ``dds`` (decides the sign handed to SpotPy).
+        budget: most model runs; ``None`` for no limit. Stopping needs :attr:`sampler` set to the
+            SpotPy sampler.
     """
 
     def __init__(
@@ -51,6 +61,7 @@ class SpotpySetup:
         bounds: Mapping[str, tuple[float, float]],
         objective: str,
         algorithm: str,
+        budget: int | None = None,
     ) -> None:
         self.model = model
         self.inputs = inputs
@@ -63,22 +74,49 @@ class SpotpySetup:
         self.values: list[float] = []
         self.best_value = np.nan
         self.best_params: np.ndarray | None = None
+        self.budget = budget
+        self.runs = 0
+        self.sampler = None
+        self._pending = False  # a new simulation waits for its first scoring
+        self._exhausted = np.full(self.qobs.shape, np.nan)  # answer once the budget is spent
 
     def parameters(self):
         return spotpy.parameter.generate(self.params)
 
     def simulation(self, vector) -> np.ndarray:
+        if self.budget is not None and self.runs >= self.budget:
+            self._stop()
+            return self._exhausted
+        self.runs += 1
+        if self.budget is not None and self.runs >= self.budget:
+            self._stop()
         params = np.fromiter(vector, dtype=np.float64, count=len(self.params))
-        return self.model.simulate(params, self.inputs)[self._q_name][self.observed]
+        simulated = self.model.simulate(params, self.inputs)[self._q_name][self.observed]
+        self._pending = True
+        return simulated
+
+    def _stop(self) -> None:
+        status = getattr(self.sampler, "status", None)
+        if status is not None:
+            status.stop = True
 
     def evaluation(self) -> np.ndarray:
         return self.qobs
 
     def objectivefunction(self, simulation, evaluation, params) -> float:
-        """``sign · objective``; ``params`` is SpotPy's ``(values, names)`` of this run."""
+        """``sign · objective``; ``params`` is SpotPy's ``(values, names)`` of this run.
+
+        Only the first scoring of each new simulation is recorded (SpotPy re-scores stored ones).
+        """
+        worst = -np.inf if self.maximise else np.inf
+        if simulation is self._exhausted:
+            return self.sign * worst
         value = self.objective(np.asarray(simulation), np.asarray(evaluation))
         if not np.isfinite(value):
-            value = -np.inf if self.maximise else np.inf
+            value = worst
+        if not self._pending:
+            return self.sign * value
+        self._pending = False
         self.values.append(value)
         if self.best_params is None or (value > self.best_value if self.maximise else value < self.best_value):
             self.best_value = value

@@ -24,9 +24,13 @@ Models
     (:func:`.pet.priestley_taylor`) whose coefficient ``pet_coef`` is calibrated with the 21 model
     parameters of :data:`.sacsma_snow17.CALIBRATED_PARAMETERS`. Initial states are NCAR's (no snow,
     every SAC-SMA store at 200 mm) capped at each store's capacity (``adimc`` at uztwm + lztwm), so
-    that every parameter set starts from a valid state: an overfull lower zone makes SAC1's
-    deficiency ratio negative and its percolation term D^rexp undefined. PET is linear in the
-    coefficient, so it is computed once with α = 1 and scaled.
+    that every parameter set starts from a state SAC1's equations are meant for. The kernel runs
+    from overfull stores too (finite, water balance closed; the NWS reference run starts that way),
+    but SAC1's ET and direct-runoff ratios then exceed 1: from uncapped 200 mm stores, parameter
+    sets at the bounds give first-day ET down to about -10 m and numerical adjustments up to ~17 %
+    of 30 years' precipitation (water created, booked in ``et`` and ``numerical_adjustment``), which
+    a short or zero spin-up would feed into the objective. PET is linear in the coefficient, so it
+    is computed once with α = 1 and scaled.
 """
 
 from __future__ import annotations
@@ -99,17 +103,14 @@ class ConceptualModel:
 def _exphydro_prepare(forcings, lat, elev, dates, options) -> dict[str, Any]:
     tmean = 0.5 * (np.asarray(forcings["tmax"], float) + np.asarray(forcings["tmin"], float))
     return {
-        "prcp": np.ascontiguousarray(forcings["prcp"], dtype=np.float64),
-        "tmean": np.ascontiguousarray(tmean),
-        "pet": np.ascontiguousarray(hamon(tmean, forcings["dayl"])),
+        "forcing": exphydro.prepare(forcings["prcp"], tmean, pet=hamon(tmean, forcings["dayl"])),
         "scheme": options.get("scheme", "rk4"),
     }
 
 
 def _exphydro_simulate(params: np.ndarray, inputs: Mapping[str, Any]) -> dict[str, np.ndarray]:
-    out = exphydro.simulate(params, inputs["prcp"], inputs["tmean"], pet=inputs["pet"], scheme=inputs["scheme"])
-    out["storage"] = out["swe"] + out["soil"]
-    return out
+    # forcing checked once by exphydro.prepare; bounds checked once by resolve_bounds
+    return dict(zip(exphydro.OUTPUT_NAMES, exphydro.run(params, inputs["forcing"], scheme=inputs["scheme"])))
 
 
 _EXPHYDRO_LIMITS = {

@@ -33,6 +33,18 @@ rules add or remove is reported as ``numerical_adjustment`` so that the mass bal
 :math:`S = A_p(\\mathrm{uztwc} + \\mathrm{uzfwc} + \\mathrm{lztwc} + \\mathrm{lzfsc} + \\mathrm{lzfpc})
 + \\mathrm{adimp}\\,\\mathrm{adimc}`.
 
+Stores above capacity (e.g. initial states: the NWS run of 03049800 starts every store at 200 mm
+whatever the capacities) are handled as SAC1 handles them, and the
+places where SAC1's arithmetic is then undefined are guarded without changing any in-capacity
+result: the deficiency ratio :math:`D` is clipped to [0, 1] before :math:`D^{\\mathrm{rexp}}`
+(SAC1 gets NaN for :math:`D < 0` and then percolates all of ``uzfwc`` before its lower-zone check
+returns the excess; with :math:`D = 0` the same check gives the same percolation), the primary
+share of free-water percolation is bounded (:func:`_primary_fraction`), and the increment count
+is range-checked before its integer conversion (:func:`_increment_count`; a NaN count used to give
+garbage loop counts and out-of-bounds writes in compiled code). SAC1's ET and direct-runoff ratios
+still exceed 1 for overfull stores, so such a start can create water on its first day (booked in
+``et`` and ``numerical_adjustment``; the balance still closes).
+
 References
 ----------
 - Burnash, R. J. C. (1995): The NWS River Forecast System - catchment modeling. In: Singh, V. P.
@@ -101,6 +113,8 @@ ZERO_STORE = 0.00001  # mm; NWS threshold below which tension and free stores ar
 
 #: Increment counts whose depletion fractions are cached per run (``rates`` table rows).
 MAX_CACHED_INCREMENTS = 256
+#: Most sub-daily increments of one day (reached only above 5,000 mm of free plus excess water).
+MAX_INCREMENTS = 1000
 
 
 @njit(cache=True, error_model="numpy", inline="always")
@@ -172,6 +186,42 @@ def _evapotranspiration(edmnd: float, p: np.ndarray, s: tuple) -> tuple:
 
 
 @njit(cache=True, error_model="numpy", inline="always")
+def _unit_interval(ratio: float) -> float:
+    """``ratio`` clipped to [0, 1] (NaN stays NaN)."""
+    if ratio < 0.0:
+        return 0.0
+    if ratio > 1.0:
+        return 1.0
+    return ratio
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _primary_fraction(share_primary: float, deficit_p: float, deficit_s: float) -> float:
+    """Share of free-water percolation going to the primary store (NWS ``FRACP``).
+
+    SAC1's :math:`\\min(2\\,h\\,D_p/(D_p + D_s), 1)` with the relative size :math:`h` of the
+    primary store and the deficits :math:`D = 1 - C/M` of the primary and supplementary stores,
+    bit for bit while both stores are within capacity. A store above capacity (negative deficit,
+    e.g. from initial states, as in the NWS run of 03049800) keeps SAC1's value as well, which
+    moves water out of the overfull store, but the quotient is then unbounded: it is clipped at
+    -1 (at most the free percolation itself is taken from the primary store), and where it is
+    undefined (:math:`D_p + D_s = 0`) the water goes by size (both stores full) or to the store
+    with room. Water is conserved in every case.
+    """
+    denominator = deficit_p + deficit_s
+    if denominator != 0.0:
+        fraction = share_primary * 2.0 * deficit_p / denominator
+        if fraction > 1.0:
+            return 1.0
+        if fraction < -1.0:
+            return -1.0
+        return fraction
+    if deficit_p == 0.0:
+        return share_primary
+    return 1.0 if deficit_p > 0.0 else -1.0
+
+
+@njit(cache=True, error_model="numpy", inline="always")
 def _percolate(
     perc: float, p: np.ndarray, lztwc: float, lzfsc: float, lzfpc: float,
 ) -> tuple[float, float, float]:
@@ -192,7 +242,7 @@ def _percolate(
     share_primary = p[LZFPM] / (p[LZFPM] + p[LZFSM])
     deficit_p = 1.0 - lzfpc / p[LZFPM]
     deficit_s = 1.0 - lzfsc / p[LZFSM]
-    frac_p = min(share_primary * 2.0 * deficit_p / (deficit_p + deficit_s), 1.0)
+    frac_p = _primary_fraction(share_primary, deficit_p, deficit_s)
     perc_s = perc_free - perc_free * frac_p
     lzfsc += perc_s
     if lzfsc > p[LZFSM]:
@@ -241,7 +291,7 @@ def _increment(
     else:
         perc_max = p[LZFPM] * d_lzp + p[LZFSM] * d_lzs
         lz_capacity = p[LZTWM] + p[LZFPM] + p[LZFSM]
-        deficiency = 1.0 - (lztwc + lzfpc + lzfsc) / lz_capacity
+        deficiency = _unit_interval(1.0 - (lztwc + lzfpc + lzfsc) / lz_capacity)
         perc = perc_max * uzfwc / p[UZFWM] * (1.0 + p[ZPERC] * deficiency ** p[REXP])
         perc = min(perc, uzfwc)
         uzfwc -= perc
@@ -269,6 +319,24 @@ def _increment(
     return ((uztwc, uzfwc, lztwc, lzfsc, lzfpc, adimc), bf_primary,
             bf_primary + bf_supplementary, interflow, surface_flow, addro * p[ADIMP],
             p[ADIMP] * removed)
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _increment_count(uzfwc: float, twx: float) -> int:
+    """NWS increment count :math:`\\lfloor 1 + 0.2\\,(\\mathrm{uzfwc} + P_x) \\rfloor`, guarded.
+
+    The float is range-checked before the integer conversion (converting NaN or a value out of
+    the integer range is undefined behaviour in compiled code, and gave garbage loop counts): NaN or
+    a value below 1 gives one increment, and the count is capped at :data:`MAX_INCREMENTS` (the cap
+    only splits more than 5 m of daily excess water into coarser increments; all of it is still
+    applied).
+    """
+    count = 1.0 + 0.2 * (uzfwc + twx)
+    if count >= MAX_INCREMENTS:
+        return MAX_INCREMENTS
+    if count >= 1.0:
+        return int(count)
+    return 1
 
 
 @njit(cache=True, error_model="numpy", inline="always")
@@ -315,7 +383,7 @@ def sacsma_day(pxv: float, edmnd: float, p: np.ndarray, s: tuple, rates: np.ndar
     adimc += pxv - twx
     s = (uztwc, uzfwc, lztwc, lzfsc, lzfpc, adimc)
     roimp = pxv * p[PCTIM]
-    ninc = int(1.0 + 0.2 * (uzfwc + twx))
+    ninc = _increment_count(uzfwc, twx)
     pinc = twx / ninc
     d_uz, d_lzp, d_lzs = _depletion_rates(ninc, p, rates)
     sum_bfp = 0.0

@@ -23,7 +23,9 @@ References
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
+from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
@@ -245,37 +247,62 @@ _ROW_CHANNEL = _ROW_SOIL + 1
 _RAIN_PLUS_MELT = _ROW_SNOW + 1
 
 
-@njit(cache=True, error_model="numpy")
-def _run_coupled(
-    prcp: np.ndarray, tair: np.ndarray, pet: np.ndarray, day_number: np.ndarray,
-    snow_p: np.ndarray, adc: np.ndarray, lat: float, pressure: float, swe0: float,
-    sac_p: np.ndarray, sac0: np.ndarray, unit_shape: float, unit_scale: float,
-    rates: np.ndarray, out: np.ndarray,
-) -> None:
-    """One pass Snow-17 -> SAC-SMA per day, then the unit hydrograph, into ``out`` (24, n).
+def _kernel_digest() -> str:
+    """SHA-256 of the sources of the kernels that :func:`_run_coupled` compiles in."""
+    digest = hashlib.sha256()
+    for module in (sacsma, snow17, unit_hydrograph):
+        digest.update(Path(module.__file__).read_bytes())
+    return digest.hexdigest()
 
-    Rows follow :data:`OUTPUT_NAMES`. ``soil_storage`` is computed as :func:`soil_storage`
-    (same summation order, so the same bits).
+
+def _make_run_coupled(kernel_digest: str):
+    """Compile-cached :func:`_run_coupled` whose cache entry depends on ``kernel_digest``.
+
+    numba's on-disk cache (``cache=True``) is keyed by the content of the file that defines a
+    function and by its bytecode and closure values, not by the files of the functions it inlines
+    or links: after an edit of :mod:`.sacsma`, :mod:`.snow17` or :mod:`.unit_hydrograph` alone, a
+    module-level ``_run_coupled`` would keep running the old kernels from its cache. The digest of
+    those sources is therefore a closure value of the function, so it is recompiled whenever they
+    change.
     """
-    n = prcp.shape[0]
-    st = np.zeros(snow17.N_STATES)
-    st[snow17.WE] = swe0
-    row = np.empty(len(snow17.OUTPUT_NAMES))
-    s = (sac0[0], sac0[1], sac0[2], sac0[3], sac0[4], sac0[5])
-    adimp = sac_p[sacsma.ADIMP]
-    pervious = 1.0 - sac_p[sacsma.PCTIM] - adimp
-    for t in range(n):
-        snow17.snow17_step(prcp[t], tair[t], day_number[t], snow_p, adc, lat, pressure, st, row)
-        for k in range(len(snow17.OUTPUT_NAMES)):
-            out[_ROW_SNOW + k, t] = row[k]
-        s, f = sacsma.sacsma_day(row[1], pet[t], sac_p, s, rates)
-        for k in range(len(sacsma.STATE_NAMES)):
-            out[_ROW_STATES + k, t] = s[k]
-        for k in range(len(sacsma.FLUX_NAMES)):
-            out[_ROW_FLUXES + k, t] = f[k]
-        out[_ROW_SOIL, t] = pervious * (s[0] + s[1] + s[2] + s[3] + s[4]) + adimp * s[5]
-    ordinates = unit_hydrograph.gamma_unit_hydrograph(unit_shape, unit_scale, 1.0)
-    unit_hydrograph.route_into(out[_ROW_FLUXES], ordinates, out[0], out[_ROW_CHANNEL])
+
+    @njit(cache=True, error_model="numpy")
+    def _run_coupled(
+        prcp: np.ndarray, tair: np.ndarray, pet: np.ndarray, day_number: np.ndarray,
+        snow_p: np.ndarray, adc: np.ndarray, lat: float, pressure: float, swe0: float,
+        sac_p: np.ndarray, sac0: np.ndarray, unit_shape: float, unit_scale: float,
+        rates: np.ndarray, out: np.ndarray,
+    ) -> None:
+        """One pass Snow-17 -> SAC-SMA per day, then the unit hydrograph, into ``out`` (24, n).
+
+        Rows follow :data:`OUTPUT_NAMES`. ``soil_storage`` is computed as :func:`soil_storage`
+        (same summation order, so the same bits).
+        """
+        kernel_digest  # noqa: B018 - a closure value: part of numba's cache key
+        n = prcp.shape[0]
+        st = np.zeros(snow17.N_STATES)
+        st[snow17.WE] = swe0
+        row = np.empty(len(snow17.OUTPUT_NAMES))
+        s = (sac0[0], sac0[1], sac0[2], sac0[3], sac0[4], sac0[5])
+        adimp = sac_p[sacsma.ADIMP]
+        pervious = 1.0 - sac_p[sacsma.PCTIM] - adimp
+        for t in range(n):
+            snow17.snow17_step(prcp[t], tair[t], day_number[t], snow_p, adc, lat, pressure, st, row)
+            for k in range(len(snow17.OUTPUT_NAMES)):
+                out[_ROW_SNOW + k, t] = row[k]
+            s, f = sacsma.sacsma_day(row[1], pet[t], sac_p, s, rates)
+            for k in range(len(sacsma.STATE_NAMES)):
+                out[_ROW_STATES + k, t] = s[k]
+            for k in range(len(sacsma.FLUX_NAMES)):
+                out[_ROW_FLUXES + k, t] = f[k]
+            out[_ROW_SOIL, t] = pervious * (s[0] + s[1] + s[2] + s[3] + s[4]) + adimp * s[5]
+        ordinates = unit_hydrograph.gamma_unit_hydrograph(unit_shape, unit_scale, 1.0)
+        unit_hydrograph.route_into(out[_ROW_FLUXES], ordinates, out[0], out[_ROW_CHANNEL])
+
+    return _run_coupled
+
+
+_run_coupled = _make_run_coupled(_kernel_digest())
 
 
 def soil_storage(states: np.ndarray, params: Mapping[str, float]) -> np.ndarray:

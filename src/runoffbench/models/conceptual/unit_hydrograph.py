@@ -18,6 +18,14 @@ routed flow is
 
     Q_t = \\sum_{k=0}^{m-1} u_{k+1}\\, I_{t-k}.
 
+Where the NCAR code routes no water at all, this one departs from it (the ordinates are otherwise
+the same): the NCAR loop also stops at :math:`t_2` when :math:`t_1` and :math:`t_2` both lie below
+the threshold on the *rising* limb (a slow hydrograph, e.g. shape 5 and scale 5 days), and when
+every ordinate is below the threshold it divides the zero ordinates by :math:`10^{-5}`. Here the
+cut applies only past the mode :math:`t = (\\alpha - 1)\\,\\theta`, and a hydrograph whose whole
+density lies within the first step (e.g. ``unit_scale`` near its lower bound) routes the inflow
+immediately (one ordinate of 1), so that every parameter set conserves water.
+
 References
 ----------
 - Newman, A. J., et al. (2015): Development of a large-sample watershed-scale hydrometeorological
@@ -57,6 +65,7 @@ def gamma_unit_hydrograph(shape: float, scale: float, dt: float = 1.0) -> np.nda
         Time step in days.
     """
     log_norm = math.lgamma(shape) + math.log(scale)
+    mode = shape - 1.0  # the density peaks at t / scale = shape - 1 (shape >= 1)
     ordinates = np.zeros(MAX_ORDINATES)
     length = MAX_ORDINATES
     for i in range(MAX_ORDINATES):
@@ -64,12 +73,13 @@ def gamma_unit_hydrograph(shape: float, scale: float, dt: float = 1.0) -> np.nda
         log_u = (shape - 1.0) * math.log(t) - t - log_norm
         if log_u > LOG_TRUNCATION:
             ordinates[i] = math.exp(log_u)
-        elif i > 0:
+        elif i > 0 and t > mode:
             length = i + 1
             break
     total = ordinates[:length].sum()
     if total == 0.0:
-        total = 1.0e-5
+        # no ordinate above the threshold: the density lies within the first step
+        return np.ones(1)
     return ordinates[:length] / total
 
 
