@@ -211,10 +211,8 @@ def test_killed_run_resumes_without_redoing_finished_jobs(tmp_path):
 # ---------------------------------------------------------------------------------------------------
 # bad SLURM settings fail at the start with a message saying what to change
 
-HAS_SLURM_CHECK = "def check_slurm_settings" in (REPO / "workflow/rules/common.smk").read_text()
-needs_slurm_check = pytest.mark.skipif(
-    not HAS_SLURM_CHECK, reason="pending: check_slurm_settings (onstart) not yet in workflow/rules/common.smk"
-)
+# (the check: check_slurm_settings in workflow/rules/common.smk -> runoffbench.slurm_check; its logic
+# on canned scontrol/sinfo outputs is unit-tested in tests/test_slurm_check.py)
 
 
 def failing_run(workdir: Path, args: list[str], env: dict) -> str:
@@ -226,7 +224,6 @@ def failing_run(workdir: Path, args: list[str], env: dict) -> str:
 
 
 @pytest.mark.slurm
-@needs_slurm_check
 def test_profile_without_squeue_status_fails_early_on_a_cluster_without_accounting(slurm_cluster, tmp_path):
     workdir = copy_with_profile(tmp_path / "no_status")
     profile = (workdir / "slurm" / "config.yaml").read_text()
@@ -240,10 +237,10 @@ def test_profile_without_squeue_status_fails_early_on_a_cluster_without_accounti
 
 
 @pytest.mark.slurm
-@needs_slurm_check
 def test_gpu_rule_on_a_cluster_without_gpus_fails_early(slurm_cluster, tmp_path):
     workdir = copy_with_profile(tmp_path / "no_gpu")
     target = "results/default/runs/lstm/daymet/kratzert2019/0/predictions.nc"
     output = failing_run(workdir, ["--profile", "slurm", target], {**os.environ, "SLURM_CONF": slurm_cluster})
     assert "train request a GPU" in output and "no node of this cluster offers one" in output
+    assert "set-resources: train: in workflow/profiles/slurm/config.yaml" in output and "`gpu: 0`" in output
     assert "submitted with SLURM jobid" not in output

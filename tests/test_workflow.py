@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import html
+import json
 import shutil
 import subprocess
+import zipfile
 from pathlib import Path
 
 import pandas as pd
 import pytest
 import xarray as xr
+import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow
@@ -60,6 +64,41 @@ def test_second_run_has_nothing_to_do(default_run):
     result = snakemake(default_run, "-n")
     assert result.returncode == 0
     assert "Nothing to be done" in result.stdout + result.stderr
+
+
+def report_variable(page: str, name: str):
+    """The JSON value of `var <name> = ...` in Snakemake's report.html."""
+    start = page.index(f"var {name} = {{") + len(f"var {name} = ")
+    return json.JSONDecoder().raw_decode(page, start)[0]
+
+
+def test_report_holds_every_configured_figure_and_table_with_its_caption(default_run):
+    result = snakemake(default_run, "--report", "results/report.zip")
+    assert result.returncode == 0, result.stderr[-5000:]
+    config = yaml.safe_load((default_run / "config" / "config.yaml").read_text())
+    with zipfile.ZipFile(default_run / "results" / "report.zip") as archive:
+        page = archive.read("report/report.html").decode()
+        files = {Path(name).name for name in archive.namelist()}
+    categories, results = report_variable(page, "categories"), report_variable(page, "results")
+    # grouped by experiment, then figures (png) and tables (csv): exactly the configured ones
+    expected = {
+        "figures": sorted(f"results/default/figures/{figure}.png" for figure in config["figures"]),
+        "tables": sorted(f"results/default/tables/{table}.csv" for table in config["tables"]),
+    }
+    assert {kind: sorted(paths) for kind, paths in categories["default"].items()} == expected
+    assert list(categories) == ["default"]
+    for kind, paths in expected.items():
+        for path in paths:
+            output_id = Path(path).stem
+            entry = config[kind][output_id]
+            assert Path(path).name in files, f"{path} is not in the report"
+            record = results[path]
+            assert record["labels"] == {kind[:-1]: output_id, "paper": entry["paper"] or "-"}
+            assert html.escape(" ".join(entry["caption"].split()), quote=False) in record["caption"], path
+            if entry["paper"]:
+                assert f"<strong>Reproduces:</strong> {html.escape(entry['paper'], quote=False)}." in record["caption"]
+            else:
+                assert "Reproduces" not in record["caption"]
 
 
 def test_lint_is_clean():

@@ -1,11 +1,12 @@
-# Forcing caches -> the first results: the water-balance table and its figures (contract 4).
+# Forcing caches -> the first results: the water-balance table and its figures (contract 4). Figures
+# (their png) and tables (csv) are marked for `snakemake --report` by `reported` (common.smk).
 
 
 rule water_balance:
     input:
         caches=[cache_file(f) for f in FORCINGS],
     output:
-        csv=f"{RESULTS}/tables/water_balance.csv",
+        csv=reported(f"{RESULTS}/tables/water_balance.csv", "tables", "water_balance"),
     params:
         caches=" ".join(f"--cache {f}={cache_file(f)}" for f in FORCINGS),
         reference=REFERENCE_FORCING,
@@ -20,10 +21,10 @@ rule water_balance:
 
 rule basin_map:
     input:
-        table=rules.water_balance.output.csv,
+        table=f"{RESULTS}/tables/water_balance.csv",  # not rules...output: that carries the report flag
     output:
         pdf=f"{RESULTS}/figures/basin_map.pdf",
-        png=f"{RESULTS}/figures/basin_map.png",
+        png=reported(f"{RESULTS}/figures/basin_map.png", "figures", "basin_map"),
     log:
         f"{RESULTS}/logs/figures/basin_map.log",
     conda:
@@ -34,10 +35,10 @@ rule basin_map:
 
 rule precip_bias_by_huc:
     input:
-        table=rules.water_balance.output.csv,
+        table=f"{RESULTS}/tables/water_balance.csv",  # not rules...output: that carries the report flag
     output:
         pdf=f"{RESULTS}/figures/precip_bias_by_huc.pdf",
-        png=f"{RESULTS}/figures/precip_bias_by_huc.png",
+        png=reported(f"{RESULTS}/figures/precip_bias_by_huc.png", "figures", "precip_bias_by_huc"),
     params:
         forcing=config.get("figures", {}).get("precip_bias_by_huc", {}).get("forcing")
         or (compared_forcings() or [REFERENCE_FORCING])[0],

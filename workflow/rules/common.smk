@@ -1,3 +1,4 @@
+import json
 from pathlib import Path
 
 # Paths and small helpers shared by the rules. Everything here is derived from the validated
@@ -76,3 +77,38 @@ def all_outputs():
     for stage_outputs in STAGE_OUTPUTS:
         outputs += stage_outputs()
     return outputs
+
+
+def reported(path, kind, name=None):
+    """`path` marked for `snakemake --report`: category the experiment, subcategory `kind` (figures or
+    tables), the caption rendered by workflow/report/caption.rst from the config entry `kind: name:`
+    (caption, paper). `name`: the figure/table id; None takes it from the {figure}/{table} wildcard."""
+
+    def labels(wildcards):
+        output_id = name or wildcards[kind[:-1]]
+        return {kind[:-1]: output_id, "paper": (config.get(kind, {}).get(output_id) or {}).get("paper") or "-"}
+
+    return report(path, caption="../report/caption.rst", category=EXPERIMENT, subcategory=kind, labels=labels)
+
+
+def check_slurm_settings():
+    """With --executor slurm (--profile slurm): fail before the first submission when the profile does
+    not fit the cluster (status command without accounting, unknown partition, GPU rule on a cluster
+    without GPUs), saying what to change. runoffbench.slurm_check is imported only then: every SLURM
+    job re-parses this file."""
+    plugin = workflow.executor_plugin
+    if plugin is None or plugin.name != "slurm":
+        return
+    from runoffbench.slurm_check import check_workflow
+
+    check_workflow(workflow)
+
+
+onstart:
+    check_slurm_settings()
+
+
+def split_periods(wildcards):
+    """--periods JSON for a split defined in the config; nothing for a predefined paper split."""
+    spec = config["splits"][wildcards.split]
+    return "" if spec is None else f"--periods '{json.dumps(spec)}'"
