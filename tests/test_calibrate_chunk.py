@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -15,6 +17,9 @@ from runoffbench.data.variables import FORCING_VARIABLES
 from runoffbench.errors import ConfigError
 from runoffbench.predictions import read_predictions
 from tests.test_calibration import DATES, TEST, TRAIN, synthetic_basin, true_flow
+
+#: the custom split as the workflow passes it (--periods, the config's definition as JSON)
+PERIODS = json.dumps({name: {"start": str(p.start.date()), "end": str(p.end.date())} for name, p in (("train", TRAIN), ("test", TEST))})
 
 GOOD = ["01000001", "01000002", "01000003"]
 NO_OBSERVATIONS = "02000001"
@@ -136,8 +141,7 @@ def test_cli_calibrates_one_basin(cache_path, tmp_path, capsys):
         main(["calibrate", "--help"])
     assert exit_help.value.code == 0 and "--evaluations" in capsys.readouterr().out
     status = main(["calibrate", "--model", "exphydro", "--cache", str(cache_path), "--basin", GOOD[0],
-                   "--split", "custom", "--train", f"{TRAIN.start.date()}..{TRAIN.end.date()}",
-                   "--test", f"{TEST.start.date()}..{TEST.end.date()}", "--evaluations", "100",
+                   "--split", "custom", "--periods", PERIODS, "--evaluations", "100",
                    "--algorithm-option", "ngs=2", "--bound", "smax=500,700", "--output-dir", str(tmp_path)])
     assert status == 0
     parameters = pd.read_csv(tmp_path / "parameters.csv", dtype={"basin": str}, index_col="basin")
@@ -150,8 +154,7 @@ def test_cli_calibrates_a_chunk_of_a_basin_list_with_progress(cache_path, tmp_pa
     basin_list = tmp_path / "basins.txt"
     basin_list.write_text("\n".join(GOOD + [NO_OBSERVATIONS]) + "\n")
     status = main(["calibrate", "--model", "exphydro", "--cache", str(cache_path), "--basins", str(basin_list),
-                   "--chunk", "1/2", "--split", "custom", "--train", f"{TRAIN.start.date()}..{TRAIN.end.date()}",
-                   "--test", f"{TEST.start.date()}..{TEST.end.date()}", "--evaluations", "60",
+                   "--chunk", "1/2", "--split", "custom", "--periods", PERIODS, "--evaluations", "60",
                    "--algorithm-option", "ngs=2", "--output-dir", str(tmp_path / "out")])
     assert status == 0
     # chunk 1 of 2 of four basins: the third and fourth; the fourth has no observations

@@ -2,17 +2,9 @@
 # external) -> predictions (contract 2). The import_simulation rule is the worked example of "a model
 # added as a new rule": any rule that writes runs/<model>/<forcing>/<split>/<member>/predictions.nc and
 # registers its runs in MODEL_RUNS joins the evaluation (metrics, ensemble, tables, figures).
-import json
-
 BASELINE_MODELS = {name: spec for name, spec in MODELS.items() if spec["kind"] == "baseline"}
 EXTERNAL_MODELS = {name: spec for name, spec in MODELS.items() if spec["kind"] == "external"}
 RUN = "{model}/{forcing}/{split}/{member}"
-
-
-def split_periods(wildcards):
-    """--periods JSON for a split defined in the config; nothing for a predefined paper split."""
-    spec = config["splits"][wildcards.split]
-    return "" if spec is None else f"--periods '{json.dumps(spec)}'"
 
 
 def baseline_runs(name, spec):

@@ -7,21 +7,6 @@ CALIBRATION_ALGORITHM = CALIBRATION.get("algorithm", "sceua")
 CALIBRATION_RUN = "{model}/{forcing}/{split}/{member}"
 
 
-def split_period_args(split):
-    """--train/--test for a split defined in config; nothing for a predefined paper split."""
-    spec = config["splits"][split]
-    if spec is None:
-        return ""
-
-    def days(period):
-        if "water_years" in period:
-            first, last = period["water_years"]
-            return f"{first - 1}-10-01..{last}-09-30"
-        return f"{period['start']}..{period['end']}"
-
-    return f"--train {days(spec['train'])} --test {days(spec['test'])}"
-
-
 def calibration_args(wildcards):
     """CLI arguments from `calibration` and `models.<model>` (bounds, options)."""
     model = config["models"][wildcards.model]
@@ -30,7 +15,7 @@ def calibration_args(wildcards):
         f"--evaluations {CALIBRATION.get('evaluations', 10000)}",
         f"--objective {CALIBRATION.get('objective', 'rmse')}",
         f"--spinup-years {CALIBRATION.get('spinup_years', 2)}",
-        split_period_args(wildcards.split),
+        split_periods(wildcards),
     ]
     args += [f"--bound {p}={lo},{hi}" for p, (lo, hi) in model.get("bounds", {}).items()]
     args += [f"--option {k}={v}" for k, v in model.get("options", {}).items()]

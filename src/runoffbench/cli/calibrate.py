@@ -7,6 +7,8 @@ import logging
 import time
 from pathlib import Path
 
+from runoffbench.cli.options import add_split_arguments, resolve_split
+
 LOGGER = logging.getLogger(__name__)
 
 
@@ -40,10 +42,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     which.add_argument("--basins", type=Path, metavar="FILE", help="basin list file, one id per line")
     p.add_argument("--chunk", default="0/1", metavar="I/N",
                    help="with --basins: calibrate the I-th (0-based) of N contiguous slices (default: 0/1)")
-    p.add_argument("--split", required=True,
-                   help="split name: a predefined paper split, or a label for --train/--test")
-    p.add_argument("--train", metavar="START..END", help="train period, YYYY-MM-DD..YYYY-MM-DD")
-    p.add_argument("--test", metavar="START..END", help="test period, YYYY-MM-DD..YYYY-MM-DD")
+    add_split_arguments(p)
     p.add_argument("--output-dir", required=True, type=Path, help="folder for the chunk's files")
     p.add_argument("--algorithm", default="sceua", help="sceua (default) or dds")
     p.add_argument("--evaluations", type=int, default=10000, help="model runs per basin (default: 10000)")
@@ -59,26 +58,6 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     p.add_argument("--threads", type=int, default=1, help="worker processes (default: 1)")
     p.set_defaults(run=run)
     return p
-
-
-def _periods(args: argparse.Namespace):
-    from runoffbench.errors import ConfigError
-    from runoffbench.periods import PAPER_SPLITS, parse_period
-
-    if args.train is None and args.test is None:
-        if args.split not in PAPER_SPLITS:
-            raise ConfigError(f"--split {args.split}: not a predefined split ({', '.join(PAPER_SPLITS)}); "
-                              "give --train and --test")
-        return PAPER_SPLITS[args.split]["train"], PAPER_SPLITS[args.split]["test"]
-    if args.train is None or args.test is None:
-        raise ConfigError("--train and --test go together")
-    periods = []
-    for option, text in (("--train", args.train), ("--test", args.test)):
-        start, sep, end = text.partition("..")
-        if not sep:
-            raise ConfigError(f"{option} {text!r}: expected START..END")
-        periods.append(parse_period({"start": start, "end": end}, option))
-    return tuple(periods)
 
 
 def _chunk(text: str) -> tuple[int, int]:
@@ -108,7 +87,8 @@ def run(args: argparse.Namespace) -> int:
         spinup_years=args.spinup_years, seed=args.seed, bounds=bounds, model_options=dict(args.option),
         algorithm_options={key: _number(value) for key, value in args.algorithm_option},
     )
-    train, test = _periods(args)
+    periods = resolve_split(args)
+    train, test = periods["train"], periods["test"]
     if args.basins is not None:
         if not args.basins.is_file():
             raise DataError(f"basin list {args.basins} does not exist")
