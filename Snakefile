@@ -37,6 +37,7 @@ localrules:
     collect_metrics,
     hydrograph_table,
     evaluation_table,
+    run_summary,
     evaluation_figure,
 
 

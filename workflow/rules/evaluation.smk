@@ -102,6 +102,22 @@ rule evaluation_table:
         "--output {output.csv} > {log} 2>&1"
 
 
+rule run_summary:
+    input:
+        predictions=evaluation_split_predictions(),
+        attributes=f"{CACHE}/attributes.nc",
+    output:
+        csv=reported(f"{RESULTS}/tables/run_summary.csv", "tables"),
+        md=f"{RESULTS}/tables/run_summary.md",
+        tex=f"{RESULTS}/tables/run_summary.tex",
+    log:
+        f"{RESULTS}/logs/tables/run_summary.log",
+    conda:
+        "../../envs/analysis.yaml"
+    shell:
+        "runoffbench run-summary {input.predictions} --attributes {input.attributes} --output {output.csv} > {log} 2>&1"
+
+
 rule evaluation_figure:
     input:
         lambda wildcards: rules.hydrograph_table.output if wildcards.figure == "hydrographs" else rules.collect_metrics.output,

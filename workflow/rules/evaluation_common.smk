@@ -59,7 +59,8 @@ def figure_options(figure):
     return " ".join(options)
 
 
-EVALUATION_TABLES = ["median_metrics", "single_vs_ensemble", "benchmark"]
+#: tables of `runoffbench table` (runoffbench.evaluation.tables.TABLES), built when listed under `tables:`
+EVALUATION_TABLES = ["median_metrics", "single_vs_ensemble", "benchmark", "comparison"]
 EVALUATION_FIGURES = ["nse_cdf", "kge_cdf", "mass_bias_cdf", "mass_bias_map", "mass_bias_by_huc",
                       "mutual_information_cdf", "kge_skill_cdf", "kge_difference_cdf", "hydrographs"]
 
@@ -79,9 +80,24 @@ def requested_figures():
     return wanted
 
 
+def requested_tables():
+    """Evaluation tables listed under the config's `tables` (run_summary has a rule of its own)."""
+    return [t for t in [*EVALUATION_TABLES, "run_summary"] if t in config.get("tables", {})]
+
+
+def evaluation_split_predictions():
+    """Every member and ensemble of every model and forcing in the evaluation split (the run summary's input)."""
+    return [
+        f"{RESULTS}/runs/{model}/{forcing}/{split}/{member}/predictions.nc"
+        for (model, forcing, split), members in RUNS.items()
+        if split == EVALUATION_SPLIT
+        for member in members + (["ensemble"] if (model, forcing, split) in ENSEMBLE_RUNS else [])
+    ]
+
+
 def evaluation_outputs():
     if not RUNS:
         return []
-    outputs = expand(f"{RESULTS}/tables/{{table}}.{{ext}}", table=EVALUATION_TABLES, ext=["csv", "md", "tex"])
+    outputs = expand(f"{RESULTS}/tables/{{table}}.{{ext}}", table=requested_tables(), ext=["csv", "md", "tex"])
     outputs += expand(f"{RESULTS}/figures/{{figure}}.{{ext}}", figure=requested_figures(), ext=["pdf", "png"])
     return outputs
