@@ -2,25 +2,7 @@
 # external) -> predictions (contract 2). The import_simulation rule is the worked example of "a model
 # added as a new rule": any rule that writes runs/<model>/<forcing>/<split>/<member>/predictions.nc and
 # registers its runs in MODEL_RUNS joins the evaluation (metrics, ensemble, tables, figures).
-BASELINE_MODELS = {name: spec for name, spec in MODELS.items() if spec["kind"] == "baseline"}
-EXTERNAL_MODELS = {name: spec for name, spec in MODELS.items() if spec["kind"] == "external"}
-RUN = "{model}/{forcing}/{split}/{member}"
-
-
-def baseline_runs(name, spec):
-    members = spec.get("members", [0])
-    return [(f, s, members) for f in spec.get("forcings", FORCINGS) for s in spec.get("splits", SPLITS)]
-
-
-def external_runs(name, spec):
-    if spec["forcing"] not in FORCINGS:
-        raise ValueError(f"config key models.{name}.forcing: {spec['forcing']!r} is not one of dataset.forcings "
-                         f"{FORCINGS} (the observations come from that forcing cache)")
-    return [(spec["forcing"], s, [0]) for s in spec.get("splits", SPLITS)]
-
-
-MODEL_RUNS["baseline"] = baseline_runs
-MODEL_RUNS["external"] = external_runs
+include: "baselines_common.smk"
 
 
 rule baseline:
