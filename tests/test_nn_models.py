@@ -1,4 +1,5 @@
-"""The nn models: interface, registry, MC-LSTM mass conservation and its two fixed defects, LSTM variants."""
+"""The nn models: interface, registry, MC-LSTM mass conservation and its two fixed defects, the fused
+recurrences against their autograd definitions, LSTM variants."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import torch
 
 from runoffbench.errors import ConfigError
 from runoffbench.models.nn import NN_MODELS, get_model
+from runoffbench.models.nn import kernels
 from runoffbench.models.nn.mclstm import MCLSTM, normalised_relu_rows
 
 
@@ -40,7 +42,7 @@ def _mass_batch(samples=4, days=3 * 365, n_aux=3, n_static=2, seed=1):
 
 
 def test_registry_and_unknown_name():
-    assert {"lstm", "ealstm", "mclstm"} <= set(NN_MODELS)
+    assert {"lstm", "ealstm", "mclstm", "dhbv", "dexphydro"} <= set(NN_MODELS)
     with pytest.raises(ConfigError, match="unknown nn model 'transformer'.*lstm"):
         get_model("transformer")
 
@@ -89,6 +91,75 @@ def test_mclstm_gradients_are_finite_with_a_dead_row():
     assert all(torch.isfinite(p.grad).all() for p in model.parameters())
 
 
+def test_mclstm_matches_a_row_normalised_redistribution_matrix():
+    """The fused step (R never formed) equals m = R_tᵀ c + i x with R_t from normalised_relu_rows."""
+    model, batch = _mclstm(hidden=5, n_trash=2), _mass_batch(samples=2, days=3)
+    hidden, n_aux = 5, 5
+    with torch.no_grad():
+        model.gates.bias[2 * hidden + 5 : 2 * hidden + 10] = -40.0  # row 1 of R: no positive entry
+        out = model(batch)
+        c = torch.zeros(2, hidden, dtype=torch.float64)
+        for t in range(3):
+            u = torch.cat([batch["x_d"][:, t], batch["x_s"], c / (c.sum(-1, keepdim=True) + kernels.STATE_EPSILON)], -1)
+            pre = model.gates(u)
+            i = torch.sigmoid(pre[:, :hidden])
+            i = i / i.sum(-1, keepdim=True)
+            o = torch.sigmoid(pre[:, hidden : 2 * hidden])
+            r = normalised_relu_rows(pre[:, 2 * hidden :].view(2, hidden, hidden))
+            m = torch.bmm(c.unsqueeze(1), r).squeeze(1) + i * batch["x_mass"][:, t]
+            h, c = o * m, (1 - o) * m
+        torch.testing.assert_close(out["q"][:, -1], h[:, 2:].sum(-1), rtol=1e-12, atol=1e-12)
+        torch.testing.assert_close(out["trash"][:, -1], h[:, :2].sum(-1), rtol=1e-12, atol=1e-12)
+        torch.testing.assert_close(out["storage"][:, -1], c.sum(-1), rtol=1e-12, atol=1e-12)
+    assert n_aux == model.n_aux
+
+
+@pytest.mark.parametrize("days", [7, 37])  # one chunk, several chunks of the fused recurrence
+def test_fused_mclstm_values_and_gradients_match_autograd(days):
+    g = torch.Generator().manual_seed(days)
+    hidden, dynamic = 4, torch.randn(3, days, 2, generator=g, dtype=torch.float64)
+    static = torch.randn(3, 3, generator=g, dtype=torch.float64)
+    mass = torch.rand(3, days, 1, generator=g, dtype=torch.float64) * 30.0
+    weight = torch.randn(2 * hidden + hidden**2, 2 + 3 + hidden, generator=g, dtype=torch.float64).requires_grad_()
+    bias = torch.randn(2 * hidden + hidden**2, generator=g, dtype=torch.float64)
+    bias[2 * hidden + hidden : 2 * hidden + 2 * hidden] = -50.0  # a dead redistribution row
+    bias.requires_grad_()
+    fused = kernels.mclstm_sequence(dynamic, static, mass, weight, bias, hidden)
+    reference = kernels.mclstm_reference(dynamic, static, mass, weight, bias, hidden)
+    probe = [torch.randn(x.shape, generator=g, dtype=torch.float64) for x in fused]
+    for a, b in zip(fused, reference):
+        torch.testing.assert_close(a, b, rtol=1e-12, atol=1e-12)
+    grads = [torch.autograd.grad(sum((x * w).sum() for x, w in zip(out, probe)), [weight, bias])
+             for out in (fused, reference)]
+    for a, b in zip(*grads):
+        torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-10)
+    short = [x[:, :6].detach().requires_grad_() for x in (dynamic, mass)]  # gradcheck: few inputs
+    static.requires_grad_()
+    assert torch.autograd.gradcheck(
+        lambda d, s, m, w, b: kernels.mclstm_sequence(d, s, m, w, b, hidden), (short[0], static, short[1], weight, bias))
+
+
+def test_fused_ealstm_values_and_gradients_match_autograd():
+    g = torch.Generator().manual_seed(0)
+    hidden, x = 4, torch.randn(37, 3, 2, generator=g, dtype=torch.float64)  # time-major, several chunks
+    i = torch.rand(3, hidden, generator=g, dtype=torch.float64).requires_grad_()
+    w_input = torch.randn(3 * hidden, 2, generator=g, dtype=torch.float64).requires_grad_()
+    bias = torch.randn(3 * hidden, generator=g, dtype=torch.float64).requires_grad_()
+    recurrent = torch.randn(3 * hidden, hidden, generator=g, dtype=torch.float64).requires_grad_()
+    weights = (i, w_input, bias, recurrent)
+    fused, reference = kernels.ealstm_sequence(x, *weights), kernels.ealstm_reference(x, *weights)
+    torch.testing.assert_close(fused, reference, rtol=1e-12, atol=1e-12)
+    probe = torch.randn(fused.shape, generator=g, dtype=torch.float64)
+    for a, b in zip(torch.autograd.grad((fused * probe).sum(), weights), torch.autograd.grad((reference * probe).sum(), weights)):
+        torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-10)
+    assert torch.autograd.gradcheck(lambda *w: kernels.ealstm_sequence(x[:12], *w), weights)
+    model = get_model("ealstm")({"hidden_size": 8, "dropout": 0.0}, 4, 2)
+    with torch.no_grad():  # the no-gradient path (prediction) runs the same steps
+        batch = _batch()
+        torch.testing.assert_close(model(batch)["q"], model(batch)["q"])
+    assert model(batch)["q"].requires_grad
+
+
 def test_mclstm_rejects_bad_trash_count():
     with pytest.raises(ConfigError, match="n_trash"):
         MCLSTM({"hidden_size": 4, "n_trash": 4}, 2, 0)
@@ -132,3 +203,14 @@ def test_local_lstm_keeps_basins_independent():
     assert not torch.allclose(before[1], after[1])
     with pytest.raises(ConfigError, match="does not support local"):
         get_model("mclstm")({"hidden_size": 4, "training": "local", "n_basins": 2}, 2, 0)
+
+
+def test_local_lstm_grouped_batches_match_per_sample_weights():
+    """A local-training batch (k windows of each basin, basin after basin) takes the grouped path."""
+    model = get_model("lstm")({"hidden_size": 8, "training": "local", "n_basins": 3, "dropout": 0.0}, 4, 2)
+    torch.manual_seed(3)
+    batch = {"x_d": torch.randn(6, 12, 4), "x_s": torch.randn(6, 2), "basin": torch.tensor([2, 2, 0, 0, 1, 1])}
+    grouped = model(batch)["q"]
+    shuffled = torch.tensor([1, 0, 3, 2, 5, 4, 0])  # not in runs of equal length: per-sample weights
+    alone = model({k: v[shuffled] for k, v in batch.items()})["q"]
+    torch.testing.assert_close(grouped[shuffled], alone, rtol=1e-5, atol=1e-6)

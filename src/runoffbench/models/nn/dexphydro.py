@@ -126,8 +126,8 @@ def simulate(
     swe = torch.as_tensor(swe, dtype=prcp.dtype, device=prcp.device).expand(prcp.shape[0])
     soil = torch.as_tensor(soil, dtype=prcp.dtype, device=prcp.device).expand(prcp.shape[0])
     series: dict[str, list[torch.Tensor]] = {name: [] for name in (*FLUX_NAMES, "swe", "soil")}
-    for t in range(prcp.shape[1]):
-        swe, soil, fluxes = exphydro_step(swe, soil, prcp[:, t], temp[:, t], pet[:, t], params, sharpness)
+    for prcp_t, temp_t, pet_t in zip(prcp.unbind(1), temp.unbind(1), pet.unbind(1)):
+        swe, soil, fluxes = exphydro_step(swe, soil, prcp_t, temp_t, pet_t, params, sharpness)
         for name, value in (*fluxes.items(), ("swe", swe), ("soil", soil)):
             series[name].append(value)
     return {name: torch.stack(values, dim=1) for name, values in series.items()}

@@ -14,6 +14,9 @@ With dynamic inputs x_d,t and static attributes x_s of the basin::
 b_f starts at ``initial_forget_bias``. :meth:`EALSTM.embedding` returns i per basin for analysis
 (clustering of the embedding, Kratzert et al. 2019, section 4.3). Output in normalised target units.
 
+The gate layers hold [f | o | g] (as neuralhydrology's); the recurrence runs as one fused autograd
+node with a hand-written backward pass (:class:`~runoffbench.models.nn.kernels.EALSTMRecurrence`).
+
 Config keys: ``hidden_size`` (256), ``dropout`` (0.4), ``initial_forget_bias`` (3.0).
 Regional training only.
 """
@@ -28,6 +31,7 @@ from torch import nn
 
 from runoffbench.errors import ConfigError
 from runoffbench.models.nn.base import NeuralModel
+from runoffbench.models.nn.kernels import ealstm_sequence
 
 
 class EALSTM(NeuralModel):
@@ -42,7 +46,7 @@ class EALSTM(NeuralModel):
             )
         self.hidden_size = hidden = self.option("hidden_size", 256)
         self.input_gate = nn.Linear(n_static, hidden)
-        self.dynamic_gates = nn.Linear(n_dynamic, 3 * hidden)  # f, g, o
+        self.dynamic_gates = nn.Linear(n_dynamic, 3 * hidden)  # f, o, g
         self.recurrent_gates = nn.Linear(hidden, 3 * hidden, bias=False)
         self.dropout = nn.Dropout(self.option("dropout", 0.4))
         self.head = nn.Linear(hidden, 1)
@@ -56,16 +60,7 @@ class EALSTM(NeuralModel):
         return torch.sigmoid(self.input_gate(x_s))
 
     def forward(self, batch: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-        x_d = batch["x_d"]
         i = self.embedding(batch["x_s"])
-        projected = self.dynamic_gates(x_d)  # (B, T, 3H), all steps at once
-        h = x_d.new_zeros(x_d.shape[0], self.hidden_size)
-        c = torch.zeros_like(h)
-        outputs = []
-        for t in range(x_d.shape[1]):
-            f, g, o = (projected[:, t] + self.recurrent_gates(h)).chunk(3, dim=-1)
-            c = torch.sigmoid(f) * c + i * torch.tanh(g)
-            h = torch.sigmoid(o) * torch.tanh(c)
-            outputs.append(h)
-        hidden = torch.stack(outputs, dim=1)
-        return {"q": self.head(self.dropout(hidden)).squeeze(-1)}
+        gates = self.dynamic_gates
+        hidden = ealstm_sequence(batch["x_d"].transpose(0, 1), i, gates.weight, gates.bias, self.recurrent_gates.weight)
+        return {"q": self.head(self.dropout(hidden)).squeeze(-1).transpose(0, 1)}

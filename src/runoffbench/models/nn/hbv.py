@@ -225,14 +225,21 @@ def simulate(
     if state is None:
         state = HBVState.initial(params.new_zeros(batch, components))
     dynamic = params.shape[1] > 1
-    per_param = params.unbind(dim=2)
+    # unbind once (one backward node) instead of indexing day t of a tensor that needs a gradient
+    def by_name(values: torch.Tensor) -> dict[str, torch.Tensor]:
+        return dict(zip(PARAMETER_NAMES, values.unbind(dim=1)))
+
+    if dynamic:
+        daily_params = [by_name(values) for values in params.unbind(dim=1)]
+        daily_beta = unit_beta.unbind(dim=1) if unit_beta is not None else [None] * steps
+    else:
+        daily_params = [by_name(params[:, 0])] * steps
+        daily_beta = [None if unit_beta is None else unit_beta[:, 0]] * steps
+    forcing = zip(prcp.unbind(1), temp.unbind(1), pet.unbind(1))
     series: dict[str, list[torch.Tensor]] = {name: [] for name in (*FLUX_NAMES, *HBVState._fields)}
-    for t in range(steps):
-        k = t if dynamic else 0
-        day_params = {name: value[:, k] for name, value in zip(PARAMETER_NAMES, per_param)}
-        day_unit_beta = None if unit_beta is None else unit_beta[:, k]
+    for (p_t, t_t, e_t), day_params, day_unit_beta in zip(forcing, daily_params, daily_beta):
         state, fluxes = hbv_step(
-            state, prcp[:, t, None], temp[:, t, None], pet[:, t, None], day_params, recharge_fraction, day_unit_beta
+            state, p_t[:, None], t_t[:, None], e_t[:, None], day_params, recharge_fraction, day_unit_beta
         )
         for name, value in (*fluxes.items(), *zip(HBVState._fields, state)):
             series[name].append(value)

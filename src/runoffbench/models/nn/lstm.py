@@ -80,6 +80,8 @@ class BasinLSTMCells(nn.Module):
 
     Sample b uses the weights of basin ``basin[b]``; the input projection of all steps is one
     batched product, the recurrence one batched product per step. Gate order i, f, g, o as in PyTorch.
+    A batch of local training (k windows of each of A basins, one basin after the other) runs as A
+    groups of k samples against the A weight sets; any other batch gathers one weight set per sample.
     """
 
     def __init__(self, n_basins: int, n_inputs: int, hidden_size: int, forget_bias: float) -> None:
@@ -93,16 +95,34 @@ class BasinLSTMCells(nn.Module):
         self.bias = nn.Parameter(bias)
 
     def forward(self, x: torch.Tensor, basin: torch.Tensor) -> torch.Tensor:
-        batch, steps, _ = x.shape
-        w_hh = self.weight_hh[basin]
-        projected = torch.bmm(x, self.weight_ih[basin]) + self.bias[basin, None, :]
-        h = x.new_zeros(batch, self.hidden_size)
-        c = x.new_zeros(batch, self.hidden_size)
+        groups = _equal_groups(basin)
+        if groups is not None:  # k samples of each of A basins, in runs: (A, k·T) products, no weight copies
+            basins, k = groups
+            batch, steps, n_inputs = x.shape
+            x = x.reshape(len(basins), k * steps, n_inputs)
+            projected = torch.baddbmm(self.bias[basins, None, :], x, self.weight_ih[basins])
+            projected = projected.view(batch, steps, -1)
+            w_hh, rows = self.weight_hh[basins], (len(basins), k)
+        else:
+            projected = torch.bmm(x, self.weight_ih[basin]) + self.bias[basin, None, :]
+            w_hh, rows = self.weight_hh[basin], (x.shape[0], 1)
+        h = x.new_zeros(rows[0], rows[1], self.hidden_size)
+        c = torch.zeros_like(h)
         outputs = []
-        for t in range(steps):
-            gates = projected[:, t] + torch.bmm(h.unsqueeze(1), w_hh).squeeze(1)
+        for projected_t in projected.unbind(1):
+            gates = projected_t.view(*rows, -1) + torch.bmm(h, w_hh)
             i, f, g, o = gates.chunk(4, dim=-1)
             c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
             h = torch.sigmoid(o) * torch.tanh(c)
-            outputs.append(h)
+            outputs.append(h.reshape(-1, self.hidden_size))
         return torch.stack(outputs, dim=1)
+
+
+def _equal_groups(basin: torch.Tensor) -> tuple[torch.Tensor, int] | None:
+    """(basins, k) if ``basin`` is k samples of each basin in consecutive runs (local training batches)."""
+    basins, counts = torch.unique_consecutive(basin, return_counts=True)
+    if len(basins) > 1 and (counts != counts[0]).any():
+        return None
+    if len(torch.unique(basins)) != len(basins):
+        return None
+    return basins, int(counts[0])

@@ -48,13 +48,18 @@ from torch import nn
 
 from runoffbench.errors import ConfigError
 from runoffbench.models.nn.base import NeuralModel
+from runoffbench.models.nn.kernels import STATE_EPSILON, mclstm_sequence
 
-#: ε of the per-sample L1 normalisation of the cell state
-STATE_EPSILON = 1e-5
+__all__ = ["MCLSTM", "STATE_EPSILON", "normalised_relu_rows"]
 
 
 def normalised_relu_rows(pre: torch.Tensor) -> torch.Tensor:
-    """Row-normalised ReLU of ``pre`` (..., H, H); a row with no positive entry becomes the identity row."""
+    """Row-normalised ReLU of ``pre`` (..., H, H); a row with no positive entry becomes the identity row.
+
+    The matrix R_t of the module docstring, written out; the recurrence itself
+    (:func:`~runoffbench.models.nn.kernels.mclstm_sequence`) never forms it: it computes
+    R_tᵀ c = ReLU(P)ᵀ (c / Σ_k ReLU(P)_·k) and keeps c_j where row j has no positive entry.
+    """
     positive = torch.relu(pre)
     total = positive.sum(dim=-1, keepdim=True)
     identity = torch.eye(pre.shape[-1], dtype=pre.dtype, device=pre.device).expand_as(pre)
@@ -64,9 +69,12 @@ def normalised_relu_rows(pre: torch.Tensor) -> torch.Tensor:
 class MCLSTM(NeuralModel):
     """MC-LSTM with precipitation as mass input and trash cells excluded from streamflow.
 
-    The three gates share one linear layer ``gates`` over u_t whose output is split as
-    [input gate (H) | output gate (H) | redistribution (H·H)]; its auxiliary part is applied to all
-    days at once, so each step only adds the product with the normalised cell state.
+    The three gates share one linear layer ``gates`` over u_t = [a_t ; c_{t−1}/(Σc + ε)] whose output
+    is split as [input gate (H) | output gate (H) | redistribution (H·H)]; its weight columns are
+    [dynamic auxiliaries | static attributes | cell state]. The sequence runs as one fused autograd
+    node (:class:`~runoffbench.models.nn.kernels.MCLSTMRecurrence`): the static part of the gates is
+    computed once per sample, and the backward pass recomputes the redistribution pre-activations
+    16 days at a time instead of keeping T × B × H² values.
     """
 
     mass_input = True
@@ -89,33 +97,13 @@ class MCLSTM(NeuralModel):
             self.gates.bias[hidden : 2 * hidden] = self.option("initial_output_bias", -3.0)
             self.gates.bias[2 * hidden :] = torch.eye(hidden).flatten()
 
-    def step(self, projected: torch.Tensor, mass: torch.Tensor, c: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """One day: ``projected`` = W_a a_t + b (B, 2H + H²), ``mass`` (B, 1) mm/day, ``c`` (B, H) mm → (h_t, c_t)."""
-        hidden = self.hidden_size
-        state = c / (c.sum(dim=-1, keepdim=True) + STATE_EPSILON)
-        pre = projected + state @ self.gates.weight[:, self.n_aux :].T
-        i = torch.sigmoid(pre[:, :hidden])
-        i = i / i.sum(dim=-1, keepdim=True)
-        o = torch.sigmoid(pre[:, hidden : 2 * hidden])
-        r = normalised_relu_rows(pre[:, 2 * hidden :].view(-1, hidden, hidden))
-        m = torch.bmm(c.unsqueeze(1), r).squeeze(1) + i * mass
-        return o * m, (1 - o) * m
-
     def forward(self, batch: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-        x_d, x_mass = batch["x_d"], batch["x_mass"]
-        aux = x_d
-        if self.n_static:
-            aux = torch.cat([x_d, batch["x_s"].unsqueeze(1).expand(-1, x_d.shape[1], -1)], dim=-1)
-        projected = torch.nn.functional.linear(aux, self.gates.weight[:, : self.n_aux], self.gates.bias)
-        c = x_mass.new_zeros(x_mass.shape[0], self.hidden_size)
-        outflow, storage = [], []
-        for t in range(x_mass.shape[1]):
-            h, c = self.step(projected[:, t], x_mass[:, t], c)
-            outflow.append(h)
-            storage.append(c.sum(dim=-1))
-        h = torch.stack(outflow, dim=1)
+        x_d = batch["x_d"]
+        x_s = batch["x_s"] if self.n_static else x_d.new_zeros(x_d.shape[0], 0)
+        h, c = mclstm_sequence(x_d, x_s, batch["x_mass"].to(x_d.dtype), self.gates.weight, self.gates.bias,
+                               self.hidden_size)
         return {
             "q": h[..., self.n_trash :].sum(dim=-1),
             "trash": h[..., : self.n_trash].sum(dim=-1),
-            "storage": torch.stack(storage, dim=1),
+            "storage": c.sum(dim=-1),
         }
