@@ -18,7 +18,7 @@ from runoffbench.training.data import PeriodTensors, fit_normalisation, read_inp
 from runoffbench.training.losses import get_loss, nse_star
 from runoffbench.training.run import train_run
 from runoffbench.training.settings import parse_settings
-from runoffbench.models.nn import get_model
+from runoffbench.models.nn import RAW_FORCINGS, get_model
 
 BASINS = ["01000001", "02000002", "03000003"]
 PERIODS = {
@@ -143,6 +143,12 @@ def test_killed_run_resumes_to_the_same_weights(data, tmp_path, monkeypatch):
     for key, value in _weights(straight).items():
         torch.testing.assert_close(value, _weights(resumed)[key], rtol=0, atol=0)
     assert len(pd.read_csv(resumed / "training_log.csv")) == 3
+    for name in ("training_log.csv", "model.pt", "predictions.nc"):  # a forced re-run: outputs deleted
+        (resumed / name).unlink()
+    again = _run(data, tmp_path / "resumed", **options).parent
+    assert len(pd.read_csv(again / "training_log.csv")) == 3
+    for key, value in _weights(straight).items():
+        torch.testing.assert_close(value, _weights(again)[key], rtol=0, atol=0)
 
 
 def test_nan_losses_skip_batches_then_abort(data, tmp_path, monkeypatch):
@@ -182,6 +188,12 @@ def test_cli_trains_one_run(data, tmp_path):
         ({"periods": {**PERIODS, "test": Period(pd.Timestamp("2001-10-01"), pd.Timestamp("2002-03-31"))}},
          DataError, "test period 2001-10-01..2002-03-31 lies outside"),
         ({"optimizer": "sgd"}, ConfigError, "models.lstm.optimizer"),
+        ({"name": "dhbv"}, ConfigError, "models.lstm.mode: DeltaHBV is trained sequence-to-sequence"),
+        ({"name": "mclstm", "training": "local"}, ConfigError, "MCLSTM does not support local"),
+        ({"patience": 2, "periods": {k: v for k, v in PERIODS.items() if k != "validation"}}, ConfigError,
+         "patience: early stopping needs a validation period"),
+        ({"train_years": 2}, ConfigError, "train_years: 2 years requested"),
+        ({"batches_per_epoch": 0}, ConfigError, "batches_per_epoch: expected a positive integer"),
     ],
 )
 def test_bad_input_fails_before_training(data, tmp_path, overrides, error, message):
@@ -192,6 +204,63 @@ def test_bad_input_fails_before_training(data, tmp_path, overrides, error, messa
     with pytest.raises(error, match=message):
         _run(data, tmp_path / "bad", name="lstm", periods=periods, **({"model": name} | overrides))
     assert not (tmp_path / "bad" / "checkpoint.pt").exists()
+
+
+def test_bad_input_names_the_basin_and_the_variable(data, tmp_path):
+    """Forcings a process model derives its physical inputs from, and a basin without attributes."""
+    cache = xr.open_dataset(data / "daymet.nc").load()
+    cache.drop_vars("dayl").to_netcdf(tmp_path / "no_dayl.nc")
+    settings = parse_settings("dexphydro", {**TINY, "mode": "seq2seq", "warmup": 5, "static_attributes": ["p_mean"]})
+    with pytest.raises(DataError, match=r"no_dayl.nc .*missing \['dayl'\]"):
+        train_run(settings, tmp_path / "no_dayl.nc", data / "attributes.nc", BASINS, PERIODS, 0, tmp_path / "r",
+                  "daymet", "s")
+    attributes = xr.open_dataset(data / "attributes.nc").load()
+    attributes.isel(basin=[0, 1]).to_netcdf(tmp_path / "two.nc")
+    with pytest.raises(DataError, match=r"\['03000003'\] have no attributes"):
+        train_run(parse_settings("lstm", {**TINY, "static_attributes": ["p_mean"]}), data / "daymet.nc",
+                  tmp_path / "two.nc", BASINS, PERIODS, 0, tmp_path / "r", "daymet", "s")
+    assert not (tmp_path / "r" / "checkpoint.pt").exists()
+
+
+def test_mass_and_physical_inputs_stay_in_physical_units(data):
+    """x_mass (MC-LSTM) is precipitation in mm/day and x_d lacks it; x_raw (process models) is physical."""
+    cache = xr.open_dataset(data / "daymet.nc")
+    for name, options in (("mclstm", {}), ("dexphydro", {"mode": "seq2seq", "warmup": 2})):
+        settings = parse_settings(name, {**TINY, "static_attributes": ["p_mean"], **options})
+        model_class = get_model(name)
+        inputs = read_inputs(data / "daymet.nc", data / "attributes.nc", BASINS, settings, model_class)
+        normalisation = fit_normalisation(inputs, PERIODS["train"], model_class.output_in_mm)
+        tensors = PeriodTensors(inputs, PERIODS["train"], normalisation, settings, np.ones(3, "float32"),
+                                torch.device("cpu"))
+        batch = tensors.batch(torch.arange(4))
+        b, e = int(tensors.window_basin[2]), int(tensors.window_end[2])
+        days = pd.DatetimeIndex(cache["date"].values)
+        first = days.get_loc(tensors.period_dates[0]) - tensors.offset
+        prcp = cache["prcp"].values[b, first + e - 9 : first + e + 1]
+        assert normalisation.target_mean == 0.0 and normalisation.target_std == 1.0  # q in mm/day
+        if name == "mclstm":
+            assert "prcp" not in normalisation.dynamic_names and batch["x_d"].shape[-1] == 4
+            np.testing.assert_allclose(batch["x_mass"][2, :, 0].numpy(), prcp, rtol=1e-6)
+            np.testing.assert_allclose(batch["y"][2].numpy(), cache["qobs"].values[b, first + e - 9 : first + e + 1],
+                                       rtol=1e-6)
+        else:
+            raw = batch["x_raw"][2].numpy()
+            np.testing.assert_allclose(raw[:, RAW_FORCINGS.index("prcp")], prcp, rtol=1e-6)
+            tmax, tmin = (cache[v].values[b, first + e - 9 : first + e + 1] for v in ("tmax", "tmin"))
+            np.testing.assert_allclose(raw[:, RAW_FORCINGS.index("tmean")], (tmax + tmin) / 2, rtol=1e-5)
+            assert (raw[:, RAW_FORCINGS.index("lat")] == [40.0, 35.0, 45.0][b]).all()
+
+
+def test_delta_model_trains_sequence_to_sequence_after_the_warmup(data, tmp_path):
+    """δn(γ^t,β^t) gets the configured warm-up (not its 365-day default) and writes its fluxes."""
+    run = _run(data, tmp_path / "dhbv", name="dhbv", mode="seq2seq", sequence_length=40, warmup=20, components=2,
+               epochs=1, batches_per_epoch=2, batch_size=16, loss="feng", static_attributes=["p_mean"])
+    log = pd.read_csv(run.parent / "training_log.csv")
+    assert np.isfinite(log["loss"]).all() and log["skipped_batches"].tolist() == [0]
+    assert torch.load(run.parent / "model.pt", weights_only=False)["model_options"]["warmup"] == 20
+    predictions = read_predictions(run)
+    assert {"et", "baseflow", "swe"} <= set(predictions.data_vars)
+    assert predictions.attrs["model_class"] == "DeltaHBV"
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")

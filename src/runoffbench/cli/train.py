@@ -18,15 +18,15 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     """Add the ``train`` subcommand to ``subparsers``."""
     p = subparsers.add_parser(
         "train",
-        help="train an nn model (LSTM, EA-LSTM, MC-LSTM, ...) and predict the test period",
+        help="train an nn model (LSTM, EA-LSTM, MC-LSTM, δ models, dEXP-HYDRO) and predict the test period",
         description="Train one nn model on the train period of a split and write predictions.nc (prediction "
         "contract), model.pt, training_log.csv, config.yaml and checkpoint.pt to --output; a killed run "
         "restarted with the same arguments resumes from its last epoch. Settings come from --config RUN.yaml "
         "(keys: name, settings, cache, attributes, basins, split, periods, seed, output, forcing) and/or "
-        "the flags below, which take precedence.",
+        "the flags below, which take precedence. Progress is logged per epoch.",
     )
     p.add_argument("--config", type=Path, metavar="RUN.yaml", help="run description (YAML)")
-    p.add_argument("--model", help="registered nn model (lstm, ealstm, mclstm, ...); also the run's name")
+    p.add_argument("--model", help="registered nn model (lstm, ealstm, mclstm, dhbv, dexphydro); also the run's name")
     p.add_argument("--name", help="the run's model name in the outputs (default: --model)")
     p.add_argument("--settings", metavar="JSON", help="the config entry models.<name> as JSON")
     p.add_argument("--set", action="append", type=_key_value, default=[], metavar="KEY=VALUE",

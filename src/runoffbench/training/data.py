@@ -32,6 +32,8 @@ from runoffbench.periods import Period
 from runoffbench.training.settings import TrainSettings
 
 TARGET = "qobs"
+#: cache variables (and the ``lat`` coordinate) from which :data:`RAW_FORCINGS` are derived
+RAW_CACHE_VARIABLES = ("prcp", "tmax", "tmin", "dayl", "lat")
 
 
 @dataclass
@@ -88,7 +90,7 @@ def _raw_forcings(cache: xr.Dataset) -> np.ndarray:
     """(N, D, k) physical forcings in the order of :data:`RAW_FORCINGS`."""
     tmax, tmin = cache["tmax"].values.astype("float64"), cache["tmin"].values.astype("float64")
     lat = np.asarray(cache["lat"].values, "float64")[:, None] * np.ones((1, cache.sizes["date"]))
-    doy = np.ones((cache.sizes["basin"], 1)) * pd.DatetimeIndex(cache["date"].values).dayofyear.to_numpy()[None, :]
+    doy = np.ones((cache.sizes["basin"], 1)) * pd.DatetimeIndex(cache["date"].values).day_of_year.to_numpy()[None, :]
     channels = {
         "prcp": cache["prcp"].values,
         "tmean": 0.5 * (tmax + tmin),
@@ -120,6 +122,14 @@ def read_inputs(
             f"models.{settings.name}.dynamic_inputs: {absent} not in the forcing cache {cache_path} "
             f"(it holds {', '.join(v for v in cache.data_vars if v != TARGET)})"
         )
+    needed = [(TARGET, "the target")]
+    if model_class.mass_input:
+        needed.append(("prcp", f"the mass input of {model_class.__name__}"))
+    if model_class.needs_raw_forcing:
+        needed += [(v, f"the physical forcings of {model_class.__name__}") for v in RAW_CACHE_VARIABLES]
+    missing = [f"{v} ({why})" for v, why in needed if v not in cache.variables]
+    if missing:
+        raise DataError(f"models.{settings.name}: {', '.join(missing)} not in the forcing cache {cache_path}")
     unknown = [b for b in basins if b not in cache["basin"].values]
     if unknown:
         raise DataError(f"basin(s) {unknown[:10]} not in the forcing cache {cache_path}")

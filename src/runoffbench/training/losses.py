@@ -18,67 +18,108 @@ sequence-to-sequence window) are left out.
 ``nse_squared``
     Normalised squared error of Li & Zhao: mean of (ŷ − y)² / σ_b², i.e. the basin's 1 − NSE with the
     training-period variance as reference (no ε, so it equals 1 − NSE summed over a whole period).
+
+Per-basin losses
+----------------
+Each loss is a :class:`Loss`: K element-wise terms e_k (B, T) and a reduction of their means,
+L = ρ(mean e_1, …, mean e_K) — ρ is the identity for the squared errors and
+ρ(m₁, m₂) = √m₁ + α√m₂ for ``feng``. :meth:`Loss.sums` accumulates Σ e_k and the element count per
+basin (over any number of batches) and :meth:`Loss.reduce` turns them into one loss per basin: the
+validation loss of each basin (per-basin early stopping of local training) and the training loss of
+local training, Σ_b L_b over the basins of a batch, so that every basin's weights see the gradient of
+its own loss only.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import torch
 
 from runoffbench.errors import ConfigError
 
-Loss = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
-
 NSE_EPSILON = 0.1
 FENG_ALPHA = 0.25
 
-
-def _valid(prediction: torch.Tensor, target: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    mask = ~torch.isnan(target)
-    return prediction[mask], target[mask]
+#: (prediction, target, basin_std) → element-wise terms, each (B, T)
+Terms = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], Sequence[torch.Tensor]]
 
 
-def _weighted_squared_error(prediction, target, weight):
-    mask = ~torch.isnan(target)
-    weight = weight.unsqueeze(-1).expand_as(target)
-    return ((prediction[mask] - target[mask]) ** 2 * weight[mask]).mean()
+class Loss:
+    """A loss of element-wise terms and a reduction of their means (module docstring)."""
 
+    def __init__(self, name: str, terms: Terms, reduction: Callable[[torch.Tensor], torch.Tensor] | None = None) -> None:
+        self.name = name
+        self.terms = terms
+        self.reduction = reduction
 
-def nse_star(prediction: torch.Tensor, target: torch.Tensor, basin_std: torch.Tensor) -> torch.Tensor:
-    """NSE* of Kratzert et al. (2019): per-basin weighted squared error with ε = 0.1."""
-    return _weighted_squared_error(prediction, target, 1.0 / (basin_std + NSE_EPSILON) ** 2)
+    def _terms(self, prediction, target, basin_std) -> tuple[torch.Tensor, torch.Tensor]:
+        """(K, B, T) terms with 0 where the target is NaN, and the (B, T) mask of observed days."""
+        observed = ~torch.isnan(target)
+        filled = torch.where(observed, target, torch.zeros_like(target))
+        terms = torch.stack(list(self.terms(prediction, filled, basin_std.unsqueeze(-1).expand_as(target))))
+        return torch.where(observed, terms, torch.zeros_like(terms)), observed
 
+    def reduce(self, sums: torch.Tensor) -> torch.Tensor:
+        """Losses from ``sums`` (K + 1, ...) = (Σ e_1, …, Σ e_K, count); NaN where the count is 0."""
+        means = sums[:-1] / sums[-1]
+        return means[0] if self.reduction is None else self.reduction(means)
 
-def mse(prediction: torch.Tensor, target: torch.Tensor, basin_std: torch.Tensor) -> torch.Tensor:
-    """Mean squared error."""
-    prediction, target = _valid(prediction, target)
-    return ((prediction - target) ** 2).mean()
+    def __call__(self, prediction: torch.Tensor, target: torch.Tensor, basin_std: torch.Tensor) -> torch.Tensor:
+        terms, observed = self._terms(prediction, target, basin_std)
+        count = observed.sum().to(terms.dtype)
+        return self.reduce(torch.cat([terms.sum(dim=(1, 2)), count.unsqueeze(0)]))
+
+    def sums(
+        self, prediction: torch.Tensor, target: torch.Tensor, basin_std: torch.Tensor, basin: torch.Tensor, n_basins: int
+    ) -> torch.Tensor:
+        """(K + 1, n_basins): per basin Σ of every term and the number of observed elements."""
+        terms, observed = self._terms(prediction, target, basin_std)
+        per_sample = torch.cat([terms.sum(dim=2), observed.sum(dim=1, dtype=terms.dtype).unsqueeze(0)])
+        out = per_sample.new_zeros(per_sample.shape[0], n_basins)
+        return out.index_add(1, basin, per_sample)
+
+    def per_basin(
+        self, prediction: torch.Tensor, target: torch.Tensor, basin_std: torch.Tensor, basin: torch.Tensor, n_basins: int
+    ) -> torch.Tensor:
+        """(n_basins,) the loss of each basin's samples in the batch (NaN for a basin without any)."""
+        return self.reduce(self.sums(prediction, target, basin_std, basin, n_basins))
 
 
 def _log_sqrt(q: torch.Tensor) -> torch.Tensor:
     return torch.log10(torch.sqrt(q.clamp_min(0.0) + 1e-6) + 0.1)
 
 
+def _feng_reduction(means: torch.Tensor) -> torch.Tensor:
+    return torch.sqrt(means[0]) + FENG_ALPHA * torch.sqrt(means[1])
+
+
+LOSSES: dict[str, Loss] = {
+    "nse": Loss("nse", lambda p, y, s: [(p - y) ** 2 / (s + NSE_EPSILON) ** 2]),
+    "mse": Loss("mse", lambda p, y, s: [(p - y) ** 2]),
+    "feng": Loss("feng", lambda p, y, s: [(p - y) ** 2, (_log_sqrt(p) - _log_sqrt(y)) ** 2], _feng_reduction),
+    "nse_squared": Loss("nse_squared", lambda p, y, s: [(p - y) ** 2 / s.clamp_min(1e-6) ** 2]),
+}
+
+
+def nse_star(prediction: torch.Tensor, target: torch.Tensor, basin_std: torch.Tensor) -> torch.Tensor:
+    """NSE* of Kratzert et al. (2019): per-basin weighted squared error with ε = 0.1."""
+    return LOSSES["nse"](prediction, target, basin_std)
+
+
+def mse(prediction: torch.Tensor, target: torch.Tensor, basin_std: torch.Tensor) -> torch.Tensor:
+    """Mean squared error."""
+    return LOSSES["mse"](prediction, target, basin_std)
+
+
 def feng(prediction: torch.Tensor, target: torch.Tensor, basin_std: torch.Tensor) -> torch.Tensor:
     """RMSE + 0.25 · RMSE of log10(√(q + 1e-6) + 0.1) (Feng et al. 2022)."""
-    prediction, target = _valid(prediction, target)
-    rmse = torch.sqrt(((prediction - target) ** 2).mean())
-    log_rmse = torch.sqrt(((_log_sqrt(prediction) - _log_sqrt(target)) ** 2).mean())
-    return rmse + FENG_ALPHA * log_rmse
+    return LOSSES["feng"](prediction, target, basin_std)
 
 
 def normalised_squared_error(prediction: torch.Tensor, target: torch.Tensor, basin_std: torch.Tensor) -> torch.Tensor:
     """(ŷ − y)² / σ_b² averaged (Li & Zhao); σ_b is floored at 1e-6 for constant basins."""
-    return _weighted_squared_error(prediction, target, 1.0 / basin_std.clamp_min(1e-6) ** 2)
-
-
-LOSSES: dict[str, Loss] = {
-    "nse": nse_star,
-    "mse": mse,
-    "feng": feng,
-    "nse_squared": normalised_squared_error,
-}
+    return LOSSES["nse_squared"](prediction, target, basin_std)
 
 
 def get_loss(name: str) -> Loss:

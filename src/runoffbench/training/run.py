@@ -1,7 +1,9 @@
 """One training run: model × forcing × split × seed, from the forcing cache to the prediction contract.
 
-:func:`train_run` checks everything that can be checked before training (model and loss names,
-forcing variables, static attributes per basin, periods inside the data) and then writes, in the run
+:func:`train_run` checks everything that can be checked before training (model and loss names, the
+model's mode and training kind, forcing variables, static attributes per basin, periods inside the
+data, a validation period where early stopping asks for one, enough years for ``train_years``) and
+then writes, in the run
 directory ``results/<experiment>/runs/<model>/<forcing>/<split>/<seed>/``:
 
 - ``predictions.nc``: ``qsim`` and ``qobs`` in mm/day over the test period, plus the model's fluxes
@@ -20,10 +22,11 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import torch
 import yaml
 
-from runoffbench.errors import DataError
+from runoffbench.errors import ConfigError, DataError
 from runoffbench.io import atomic_output, write_text_atomic
 from runoffbench.models.nn import get_model
 from runoffbench.periods import Period
@@ -50,6 +53,36 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
 
 
+def check_settings(settings: TrainSettings, model_class: type, periods: Mapping[str, Period]) -> None:
+    """:class:`ConfigError` for settings the model or the split cannot honour (before any data is read)."""
+    where = f"models.{settings.name}"
+    if settings.mode == "seq2one" and not model_class.sequence_to_one_ok:
+        raise ConfigError(f"{where}.mode: {model_class.__name__} is trained sequence-to-sequence after a warm-up; "
+                          "set mode: seq2seq and warmup (days of each window the loss skips)")
+    if settings.training == "local" and not model_class.supports_local:
+        raise ConfigError(f"{where}.training: {model_class.__name__} does not support local (per-basin) training")
+    if settings.patience is not None and "validation" not in periods:
+        raise ConfigError(f"{where}.patience: early stopping needs a validation period, and the split has none "
+                          f"(periods: {', '.join(periods)}); add one to the split or set patience: null")
+
+
+def training_period(settings: TrainSettings, train: Period) -> Period:
+    """The training period, or its last ``train_years`` years (a contiguous block ending on its last day)."""
+    if settings.train_years is None:
+        return train
+    start = train.end - pd.DateOffset(years=settings.train_years) + pd.Timedelta(days=1)
+    if start < train.start:
+        raise ConfigError(f"models.{settings.name}.train_years: {settings.train_years} years requested, but the "
+                          f"training period {train} is shorter")
+    return Period(pd.Timestamp(start), train.end)
+
+
+def prediction_batch_size(settings: TrainSettings, n_basins: int) -> int:
+    """Windows (sequence-to-one) or basins (sequence-to-sequence) per prediction batch: as many as four
+    training steps use (no gradients are kept); local training steps take ``batch_size`` per basin."""
+    return 4 * settings.batch_size * (n_basins if settings.training == "local" else 1)
+
+
 def train_run(
     settings: TrainSettings,
     cache: str | Path,
@@ -65,6 +98,8 @@ def train_run(
     output = Path(output)
     model_class = get_model(settings.model)
     get_loss(settings.loss)
+    check_settings(settings, model_class, periods)
+    periods = {**periods, "train": training_period(settings, periods["train"])}
     device = settings.torch_device()
     inputs = read_inputs(cache, attributes, basins, settings, model_class)
     for name, period in periods.items():
@@ -81,7 +116,8 @@ def train_run(
                         f"observed streamflow in {periods['train']} ({cache})")
     validation = tensors("validation") if "validation" in periods and settings.patience else None
     seed_everything(seed)
-    options = {**settings.model_options, "name": settings.name, "n_basins": len(basins), "training": settings.training}
+    options = {**settings.model_options, "name": settings.name, "n_basins": len(basins),
+               "training": settings.training, "warmup": settings.warmup}
     model = model_class(options, len(inputs.dynamic_names), len(inputs.static_names)).to(device)
     log.info("%s: %d basins, %d training windows, %d parameters, device %s", settings.name, len(basins),
              train.n_windows, sum(p.numel() for p in model.parameters()), device)
@@ -104,7 +140,7 @@ def train_run(
         torch.save({"model": model.state_dict(), "normalisation": normalisation.to_dict(),
                     "settings": settings.to_dict(), "model_options": options}, temporary)
     test = tensors("test")
-    arrays = predict(model, test, normalisation, 4 * settings.batch_size)  # no gradients: larger batches
+    arrays = predict(model, test, normalisation, prediction_batch_size(settings, len(basins)))
     fluxes = {name: (arrays[name], units) for name, units in model_class.fluxes.items()}
     dataset = make_predictions(arrays["qsim"], arrays["qobs"], basins, test.period_dates, model=settings.name,
                                forcing=forcing, split=split, member=seed, fluxes=fluxes,

@@ -1,5 +1,21 @@
 """Training settings: the ``models.<name>`` entry of kind ``nn``, checked and completed with defaults.
 
+Training modes
+--------------
+``training: regional`` fits one model on the windows of all basins: an epoch is a random permutation
+of every valid window (or ``batches_per_epoch`` batches of ``batch_size`` windows drawn from it).
+``training: local`` fits one independent model per basin, all of them as one batched model (weights
+with a leading basin dimension): every step takes ``batch_size`` windows *of each basin* still
+training, the loss is the sum of the basins' own mean losses and the gradient norm is clipped per
+basin, so no basin's update depends on another's; with ``patience``, early stopping is per basin
+(:mod:`runoffbench.training.trainer`). An epoch of local training is as many steps as the basin with
+the most windows needs to see each of them once (or ``batches_per_epoch``).
+
+``train_years: N`` trains on the last N years of the split's training period only (Li & Zhao's data
+amounts 1, 3, 6, 9, 12, 15): one contiguous block ending on the period's last day, from which the
+normalisation statistics come as well; input windows may reach back before it, as at the start of
+any period, so no window is cut.
+
 Learning-rate schedule
 ----------------------
 ``learning_rate`` is a number or a mapping ``{epoch: lr}``. Epochs count from 1 and key k applies
@@ -43,6 +59,8 @@ class TrainSettings:
     clip_grad_norm: float | None = 1.0
     target_noise_std: float = 0.0
     patience: int | None = None
+    batches_per_epoch: int | None = None
+    train_years: int | None = None
     max_nan_batches: int = 5
     seeds: tuple[int, ...] = (0,)
     device: str = "auto"
@@ -72,7 +90,7 @@ class TrainSettings:
 
 _OWN_KEYS = {f.name for f in fields(TrainSettings)} - {"name", "model_options"}
 #: keys of a models.<name> entry that are not model options (``options`` holds more of them)
-_WORKFLOW_KEYS = {"kind", "options"}
+_WORKFLOW_KEYS = {"kind", "options", "forcings", "splits"}
 
 
 def _check(condition: bool, key: str, message: str) -> None:
@@ -114,8 +132,10 @@ def parse_settings(name: str, entry: Mapping[str, Any]) -> TrainSettings:
         _check(isinstance(value, int) and value >= 1, f"{where}.{key}", f"expected a positive integer, got {value!r}")
     _check(isinstance(settings.warmup, int) and 0 <= settings.warmup < settings.sequence_length, f"{where}.warmup",
            f"expected 0 <= warmup < sequence_length ({settings.sequence_length}), got {settings.warmup!r}")
-    _check(settings.patience is None or (isinstance(settings.patience, int) and settings.patience >= 1),
-           f"{where}.patience", f"expected a positive integer or null, got {settings.patience!r}")
+    for key in ("patience", "batches_per_epoch", "train_years"):
+        value = getattr(settings, key)
+        _check(value is None or (isinstance(value, int) and not isinstance(value, bool) and value >= 1),
+               f"{where}.{key}", f"expected a positive integer or null, got {value!r}")
     _check(settings.clip_grad_norm is None or settings.clip_grad_norm > 0, f"{where}.clip_grad_norm", "must be positive or null")
     _check(settings.target_noise_std >= 0, f"{where}.target_noise_std", "must be >= 0")
     _check(len(settings.dynamic_inputs) > 0, f"{where}.dynamic_inputs", "needs at least one variable")
