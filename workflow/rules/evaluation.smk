@@ -107,7 +107,7 @@ rule run_summary:
         predictions=evaluation_split_predictions(),
         attributes=f"{CACHE}/attributes.nc",
     output:
-        csv=reported(f"{RESULTS}/tables/run_summary.csv", "tables"),
+        csv=reported(f"{RESULTS}/tables/run_summary.csv", "tables", "run_summary"),
         md=f"{RESULTS}/tables/run_summary.md",
         tex=f"{RESULTS}/tables/run_summary.tex",
     log:

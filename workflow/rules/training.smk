@@ -2,29 +2,7 @@
 # resolved config. One job per model x forcing x split x seed (`models.<name>.seeds`; the seed is the
 # run's member). Resources come from the `training` section (threads, gpus, mem_mb); a profile may
 # override them per rule (set-resources: train: gpu: 1).
-import json
-import shlex
-
-TRAINING = config.get("training", {})
-NN_MODELS = {name: spec for name, spec in MODELS.items() if spec["kind"] == "nn"}
-TRAIN_RUN = "{model}/{forcing}/{split}/{member}"
-
-
-def nn_runs(name, spec):
-    return [(f, s, spec.get("seeds", [0])) for f in FORCINGS for s in SPLITS]
-
-
-MODEL_RUNS["nn"] = nn_runs
-
-
-def train_args(wildcards):
-    """--settings (the models entry as JSON) and --periods for a split defined in the config."""
-    spec = {k: v for k, v in NN_MODELS[wildcards.model].items() if k != "kind"}
-    args = [f"--settings {shlex.quote(json.dumps(spec))}"]
-    periods = config["splits"][wildcards.split]
-    if periods is not None:
-        args.append(f"--periods {shlex.quote(json.dumps(periods))}")
-    return " ".join(args)
+include: "training_common.smk"
 
 
 rule train:
@@ -59,17 +37,3 @@ rule train:
         "runoffbench train --name {wildcards.model} {params.args} --cache {input.cache} "
         "--attributes {input.attributes} --basins {input.basins} --forcing {wildcards.forcing} "
         "--split {wildcards.split} --seed {wildcards.member} --output {params.output_dir} > {log} 2>&1"
-
-
-def training_outputs():
-    """Every file of every nn run."""
-    return [
-        f"{RESULTS}/runs/{model}/{forcing}/{split}/{member}/{name}"
-        for model, spec in NN_MODELS.items()
-        for forcing, split, members in nn_runs(model, spec)
-        for member in members
-        for name in ("predictions.nc", "model.pt", "training_log.csv", "config.yaml")
-    ]
-
-
-STAGE_OUTPUTS.append(training_outputs)

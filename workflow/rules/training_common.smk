@@ -1,0 +1,45 @@
+# Settings and helpers of the train rule (training.smk), derived from the validated config.
+import json
+import shlex
+
+TRAINING = config.get("training", {})
+NN_MODELS = {name: spec for name, spec in MODELS.items() if spec["kind"] == "nn"}
+TRAIN_RUN = "{model}/{forcing}/{split}/{member}"
+
+
+def nn_runs(name, spec):
+    """(forcing, split, seeds) of a model: `forcings` and `splits` of its entry, by default all of them."""
+    forcings = spec.get("forcings", FORCINGS)
+    splits = spec.get("splits", SPLITS)
+    for key, chosen, known in (("forcings", forcings, FORCINGS), ("splits", splits, SPLITS)):
+        unknown = [value for value in chosen if value not in known]
+        if unknown:
+            raise ValueError(f"config key models.{name}.{key}: {unknown} not in {known}")
+    return [(f, s, spec.get("seeds", [0])) for f in forcings for s in splits]
+
+
+MODEL_RUNS["nn"] = nn_runs
+
+
+def train_args(wildcards):
+    """--settings (the models entry as JSON) and --periods for a split defined in the config."""
+    spec = {k: v for k, v in NN_MODELS[wildcards.model].items() if k not in ("kind", "forcings", "splits")}
+    args = [f"--settings {shlex.quote(json.dumps(spec))}"]
+    periods = config["splits"][wildcards.split]
+    if periods is not None:
+        args.append(f"--periods {shlex.quote(json.dumps(periods))}")
+    return " ".join(args)
+
+
+def training_outputs():
+    """Every file of every nn run."""
+    return [
+        f"{RESULTS}/runs/{model}/{forcing}/{split}/{member}/{name}"
+        for model, spec in NN_MODELS.items()
+        for forcing, split, members in nn_runs(model, spec)
+        for member in members
+        for name in ("predictions.nc", "model.pt", "training_log.csv", "config.yaml")
+    ]
+
+
+STAGE_OUTPUTS.append(training_outputs)
