@@ -9,10 +9,13 @@ import subprocess
 import zipfile
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import xarray as xr
 import yaml
+
+from runoffbench.predictions import prediction_path, read_predictions
 
 REPO = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow
@@ -52,6 +55,37 @@ def test_default_run_writes_caches_table_and_figures(default_run):
     for figure in ("basin_map", "precip_bias_by_huc"):
         for suffix in ("pdf", "png"):
             assert (default_run / "results" / "default" / "figures" / f"{figure}.{suffix}").stat().st_size > 10_000
+
+
+def configured_runs(config: dict):
+    """(model, forcing, member) of every run the configuration asks for, ensembles included."""
+    forcings = config["dataset"]["forcings"]
+    for model, spec in config["models"].items():
+        members = spec.get("seeds") or spec.get("members") or [0]
+        for forcing in [spec["forcing"]] if "forcing" in spec else spec.get("forcings", forcings):
+            for member in [*members, *(["ensemble"] if len(members) > 1 else [])]:
+                yield model, forcing, str(member)
+
+
+def test_default_run_writes_every_configured_model_table_and_figure(default_run):
+    config = yaml.safe_load((default_run / "config" / "config.yaml").read_text())
+    results = default_run / "results" / "default"
+    runs = list(configured_runs(config))
+    assert {model for model, _, _ in runs} >= {"lstm", "ealstm", "mclstm", "dhbv", "dexphydro", "sacsma", "exphydro"}
+    for model, forcing, member in runs:
+        path = prediction_path(results, model, forcing, "kratzert2019", member)
+        with read_predictions(path) as predictions:
+            assert predictions.sizes["basin"] == 24, path
+            assert predictions.attrs["model"] == model and predictions.attrs["member"] == member, path
+            assert float(np.isfinite(predictions["qsim"]).mean()) > 0.99, path
+    metrics = pd.read_csv(results / "tables" / "metrics.csv", dtype={"basin": str, "member": str})
+    scored = set(metrics[["model", "forcing", "member"]].itertuples(index=False, name=None))
+    assert scored == set(runs)
+    for table in config["tables"]:
+        assert (results / "tables" / f"{table}.csv").stat().st_size > 100, table
+    for figure in config["figures"]:
+        for suffix in ("pdf", "png"):
+            assert (results / "figures" / f"{figure}.{suffix}").stat().st_size > 10_000, figure
 
 
 def test_rules_log_to_their_log_files(default_run):
