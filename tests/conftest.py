@@ -29,3 +29,14 @@ def camels_sample() -> Path:
 def camels_tree(tmp_path) -> Path:
     """A small CAMELS-US tree in the real layout: basins 01000001 and 02000002, daymet, 2000-2002."""
     return write_camels_tree(tmp_path / "camels")
+
+
+@pytest.fixture(scope="module")
+def torch_one_thread():
+    """Tiny models run fastest on one thread (and the test machine's cores are shared)."""
+    import torch  # here, not at the top: most test modules never need it
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

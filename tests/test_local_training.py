@@ -11,7 +11,6 @@ import pytest
 import torch
 import xarray as xr
 
-from runoffbench.data.variables import FORCING_VARIABLES
 from runoffbench.errors import ConfigError
 from runoffbench.models.nn import get_model
 from runoffbench.periods import Period
@@ -20,8 +19,8 @@ from runoffbench.training import trainer as trainer_module
 from runoffbench.training.data import PeriodTensors, basin_target_std, fit_normalisation, read_inputs
 from runoffbench.training.run import train_run, training_period
 from runoffbench.training.settings import parse_settings
+from tests.training_data import BASINS, training_forcings, write_training_cache
 
-BASINS = ["01000001", "02000002", "03000003"]
 
 
 def _period(start: str, end: str) -> Period:
@@ -37,32 +36,17 @@ LOCAL = {"training": "local", "hidden_size": 4, "sequence_length": 10, "epochs":
          "batches_per_epoch": 3, "dropout": 0.0, "static_attributes": ["p_mean"], "learning_rate": 0.02}
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("torch_one_thread")
 
 
 @pytest.fixture(scope="module")
 def data(tmp_path_factory):
-    """Three basins, WY2001–2004 (4 years), streamflow a smoothed precipitation of each basin."""
+    """Three basins, WY2001–2004 (4 years), streamflow a smoothed precipitation times 1, 2, 3."""
     root = tmp_path_factory.mktemp("local")
     dates = pd.date_range("2000-10-01", "2004-09-30", name="date")
-    rng = np.random.default_rng(1)
-    shape = (len(BASINS), len(dates))
-    values = {v: rng.normal(10, 3, shape).astype("float32") for v in FORCING_VARIABLES}
-    values["prcp"] = rng.gamma(0.5, 6, shape).astype("float32")
-    values["tmin"] = values["tmax"] - 8
-    values["dayl"] = np.full(shape, 43200.0, "float32")
-    kernel = np.exp(-np.arange(20) / 5.0) / 5.0
-    qobs = np.stack([np.convolve(p, kernel)[: len(dates)] * (b + 1) for b, p in enumerate(values["prcp"])])
-    cache = xr.Dataset(
-        {**{k: (("basin", "date"), v) for k, v in values.items()}, "qobs": (("basin", "date"), qobs.astype("float32"))},
-        coords={"basin": BASINS, "date": dates, "lat": ("basin", [40.0, 35.0, 45.0])},
-    )
-    cache.to_netcdf(root / "daymet.nc")
+    values = training_forcings(dates, seed=1, qobs_scale=(1, 2, 3))
+    values["dayl"] = np.full(values["dayl"].shape, 43200.0, "float32")
+    write_training_cache(root / "daymet.nc", dates, values)
     xr.Dataset({"p_mean": ("basin", [2.0, 3.0, 1.0])}, coords={"basin": BASINS}).to_netcdf(root / "attributes.nc")
     return root
 

@@ -12,13 +12,7 @@ from runoffbench.models.nn import kernels
 from runoffbench.models.nn.mclstm import MCLSTM, normalised_relu_rows
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny models run fastest on one thread (and the test machine's cores are shared)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("torch_one_thread")
 
 
 def _mclstm(hidden=8, n_aux=3, n_static=2, **options) -> MCLSTM:

@@ -9,7 +9,6 @@ import torch
 import xarray as xr
 
 from runoffbench.cli import main
-from runoffbench.data.variables import FORCING_VARIABLES
 from runoffbench.errors import ConfigError, DataError
 from runoffbench.periods import Period
 from runoffbench.predictions import read_predictions
@@ -19,8 +18,8 @@ from runoffbench.training.losses import get_loss, nse_star
 from runoffbench.training.run import train_run
 from runoffbench.training.settings import parse_settings
 from runoffbench.models.nn import RAW_FORCINGS, get_model
+from tests.training_data import BASINS, training_forcings, write_training_cache
 
-BASINS = ["01000001", "02000002", "03000003"]
 PERIODS = {
     "train": Period(pd.Timestamp("2001-01-01"), pd.Timestamp("2001-06-30")),
     "validation": Period(pd.Timestamp("2001-07-01"), pd.Timestamp("2001-09-30")),
@@ -30,12 +29,7 @@ TINY = {"hidden_size": 8, "sequence_length": 10, "epochs": 2, "batch_size": 64, 
         "static_attributes": ["p_mean", "aridity"], "learning_rate": {1: 0.01, 2: 0.005}}
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("torch_one_thread")
 
 
 @pytest.fixture(scope="module")
@@ -43,20 +37,10 @@ def data(tmp_path_factory):
     """A forcing cache (3 basins, 2000-10-01..2001-12-31, a gap in qobs and prcp) and attributes.nc."""
     root = tmp_path_factory.mktemp("cache")
     dates = pd.date_range("2000-10-01", "2001-12-31", name="date")
-    rng = np.random.default_rng(0)
-    shape = (len(BASINS), len(dates))
-    values = {v: rng.normal(10, 3, shape).astype("float32") for v in FORCING_VARIABLES}
-    values["prcp"] = (rng.gamma(0.5, 6, shape)).astype("float32")
-    values["tmin"] = values["tmax"] - 8
-    kernel = np.exp(-np.arange(20) / 5.0) / 5.0
-    qobs = np.stack([np.convolve(p, kernel)[: len(dates)] for p in values["prcp"]]).astype("float32")
-    qobs[1, 200:210] = np.nan
+    values = training_forcings(dates, seed=0)
+    values["qobs"][1, 200:210] = np.nan
     values["prcp"][2, 250] = np.nan
-    cache = xr.Dataset(
-        {**{k: (("basin", "date"), v) for k, v in values.items()}, "qobs": (("basin", "date"), qobs)},
-        coords={"basin": BASINS, "date": dates, "lat": ("basin", [40.0, 35.0, 45.0])},
-    )
-    cache.to_netcdf(root / "daymet.nc")
+    write_training_cache(root / "daymet.nc", dates, values)
     attributes = xr.Dataset({"p_mean": ("basin", [2.0, 3.0, 1.0]), "aridity": ("basin", [1.0, 0.5, np.nan]),
                              "frac_snow": ("basin", [0.1, 0.0, 0.3])}, coords={"basin": BASINS})
     attributes.to_netcdf(root / "attributes.nc")

@@ -1,0 +1,38 @@
+"""A tiny forcing cache for the trainer tests: three basins, gamma precipitation and streamflow as an
+exponentially smoothed precipitation (a linear reservoir the networks can learn in a few steps)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from runoffbench.data.variables import FORCING_VARIABLES
+
+BASINS = ["01000001", "02000002", "03000003"]
+LATITUDES = [40.0, 35.0, 45.0]
+
+
+def training_forcings(dates: pd.DatetimeIndex, seed: int, qobs_scale: Sequence[float] = (1, 1, 1)) -> dict:
+    """(basin, date) float32 arrays of every forcing variable and ``qobs`` (times ``qobs_scale`` per basin)."""
+    rng = np.random.default_rng(seed)
+    shape = (len(BASINS), len(dates))
+    values = {v: rng.normal(10, 3, shape).astype("float32") for v in FORCING_VARIABLES}
+    values["prcp"] = rng.gamma(0.5, 6, shape).astype("float32")
+    values["tmin"] = values["tmax"] - 8
+    kernel = np.exp(-np.arange(20) / 5.0) / 5.0
+    values["qobs"] = np.stack(
+        [np.convolve(p, kernel)[: len(dates)] * scale for p, scale in zip(values["prcp"], qobs_scale)]
+    ).astype("float32")
+    return values
+
+
+def write_training_cache(path, dates: pd.DatetimeIndex, values: dict) -> None:
+    """``values`` (from :func:`training_forcings`, possibly edited) as a forcing cache at ``path``."""
+    cache = xr.Dataset(
+        {k: (("basin", "date"), v) for k, v in values.items()},
+        coords={"basin": BASINS, "date": dates, "lat": ("basin", LATITUDES)},
+    )
+    cache.to_netcdf(path)
