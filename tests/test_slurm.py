@@ -3,9 +3,10 @@ resuming an interrupted local run.
 
 The cluster script installs slurm and munge with apt when they are missing (root, no tty needed); the
 SLURM tests are skipped only when it exits 3 (packages missing and not installable), and fail on any
-other error. The runs build the data stage of the embedded default (the dataset, both forcing caches,
-the attribute cache) and the water-balance table: `rule all` also trains and calibrates models, which
-takes several minutes on 2 cores, and its `train` jobs ask the profile for a GPU this cluster lacks.
+other error. The cluster runs build the data stage of the embedded default (the dataset, both forcing caches,
+the attribute cache), the water-balance table, one calibration and one training run with their
+metrics, with the profile edited as on a cluster without GPUs (`train` gets `gpu: 0`); `rule all`
+(some 120 jobs) would take several minutes on this 2-core single-node cluster.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from pathlib import Path
 import pytest
 import xarray as xr
 
+from runoffbench.predictions import metrics_path, prediction_path
 from tests.test_workflow import copy_workflow
 
 REPO = Path(__file__).resolve().parents[1]
@@ -30,6 +32,11 @@ CACHE = Path("data/cache/synthetic")
 CACHES = [CACHE / f"{name}.nc" for name in ("daymet", "nldas_extended", "attributes")]
 TABLE = Path("results/default/tables/water_balance.csv")
 TARGETS = [str(path) for path in (*CACHES, TABLE)]
+RESULTS = Path("results/default")
+#: one calibration (two basin chunks) and one training run, with their metrics: every kind of cluster job
+RUNS = [("exphydro", "daymet", "kratzert2019", 0), ("lstm", "daymet", "kratzert2019", 0)]
+RUN_OUTPUTS = [path for run in RUNS for path in (prediction_path(RESULTS, *run), metrics_path(RESULTS, *run))]
+CLUSTER_TARGETS = [*TARGETS, *map(str, RUN_OUTPUTS)]
 SLURM_LOGS = Path("results/logs/slurm")
 TIMEOUT = 300
 
@@ -116,10 +123,22 @@ def slurm_cluster():
         subprocess.run(["bash", str(SCRIPT), "stop"], capture_output=True, timeout=120)
 
 
+def cpu_only_profile(workdir: Path) -> str:
+    """The slurm profile as a user of a cluster without GPUs edits it: `train` on CPUs (gpu: 0, no
+    cpus_per_gpu, the calibration's memory); the folder name of the edited copy."""
+    profile = (workdir / "slurm" / "config.yaml").read_text()
+    edited = profile.replace("    gpu: 1 ", "    gpu: 0 ").replace("    mem_mb: 32000 * attempt", "    mem_mb: 2000 * attempt")
+    edited = "\n".join(line for line in edited.splitlines() if "cpus_per_gpu:" not in line)
+    assert edited.count("gpu: 0") == 1 and "32000" not in edited, "the slurm profile's train entry changed"
+    (workdir / "slurm_cpu").mkdir()
+    (workdir / "slurm_cpu" / "config.yaml").write_text(edited + "\n")
+    return "slurm_cpu"
+
+
 @pytest.fixture(scope="module")
 def local_run(tmp_path_factory) -> Path:
     workdir = copy_workflow(tmp_path_factory.mktemp("local"))
-    run(workdir, ["--cores", "2", *TARGETS])
+    run(workdir, ["--cores", "2", *CLUSTER_TARGETS])
     return workdir
 
 
@@ -128,7 +147,7 @@ def slurm_run(slurm_cluster, tmp_path_factory) -> tuple[Path, str, float]:
     workdir = copy_with_profile(tmp_path_factory.mktemp("slurm"))
     env = {**os.environ, "SLURM_CONF": slurm_cluster}
     start = time.monotonic()
-    log = run(workdir, ["--profile", "slurm", *TARGETS], env=env)
+    log = run(workdir, ["--profile", cpu_only_profile(workdir), *CLUSTER_TARGETS], env=env)
     return workdir, log, time.monotonic() - start
 
 
@@ -139,7 +158,7 @@ def test_every_cluster_job_ran_through_slurm_and_local_rules_did_not(slurm_run, 
     submitted = {int(job): (int(slurm_id), Path(path)) for job, slurm_id, path in SUBMITTED.findall(log)}
     cluster_jobs = {job for job, info in jobs.items() if not info["local"]}
     local_rules = {info["rule"] for info in jobs.values() if info["local"]}
-    assert {"synthesize_dataset", "build_cache", "build_attributes_cache"} <= {
+    assert {"synthesize_dataset", "build_cache", "build_attributes_cache", "calibrate", "train", "evaluate"} <= {
         jobs[job]["rule"] for job in cluster_jobs
     }
     assert {"water_balance", "all"} & local_rules == {"water_balance"}  # targets given: no `all`
@@ -163,10 +182,14 @@ def test_every_cluster_job_ran_through_slurm_and_local_rules_did_not(slurm_run, 
 @pytest.mark.slurm
 def test_slurm_results_equal_local_results(slurm_run, local_run):
     workdir = slurm_run[0]
-    for cache in CACHES:
-        with xr.open_dataset(workdir / cache) as on_slurm, xr.open_dataset(local_run / cache) as local:
+    for dataset in (*CACHES, *RUN_OUTPUTS[::2]):
+        with xr.open_dataset(workdir / dataset) as on_slurm, xr.open_dataset(local_run / dataset) as local:
+            # caches name their absolute source folder: equal values, coordinates and run attributes
             xr.testing.assert_equal(on_slurm.load(), local.load())
-    assert filecmp.cmp(workdir / TABLE, local_run / TABLE, shallow=False)
+            assert {k: v for k, v in on_slurm.attrs.items() if k != "source"} == {
+                k: v for k, v in local.attrs.items() if k != "source"}, dataset
+    for table in (TABLE, *RUN_OUTPUTS[1::2]):
+        assert filecmp.cmp(workdir / table, local_run / table, shallow=False), table
 
 
 # ---------------------------------------------------------------------------------------------------
