@@ -47,6 +47,18 @@ def test_cdf_figures_label_axes_and_write_files(tmp_path, table, figure_id, opti
     assert pdf.stat().st_size > 5000 and png.stat().st_size > 20000
 
 
+def test_kge_difference_axis_stays_on_one_and_counts_basins_beyond(table):
+    outlier = table.copy()
+    outlier.loc[outlier["model"] == "mean_flow", "KGE"] = 0.5  # every difference within ±1 ...
+    collapsed = (outlier["model"] == "lstm") & (outlier["forcing"] == "daymet") & (outlier["basin"] == "00000003")
+    outlier.loc[collapsed, "KGE"] = -150.0  # ... but for one basin where the model collapses
+    fig = FIGURES["kge_difference_cdf"].function(outlier, models=("lstm", "mean_flow"))
+    assert fig.axes[0].get_xlim() == (-1.0, 1.0)
+    labels = [text.get_text() for text in fig.legends[0].get_texts()]
+    assert labels[0].startswith("daymet: lstm better in ") and labels[0].endswith(", 1 beyond ±1")
+    assert all("beyond" not in label for label in labels[1:])
+
+
 def test_mass_bias_figures(tmp_path, table):
     cdf = FIGURES["mass_bias_cdf"].function(table)
     assert len(cdf.axes) == 6 and cdf.axes[0].get_xlabel() == "|B| [-]"

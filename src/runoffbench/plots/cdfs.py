@@ -21,6 +21,8 @@ from runoffbench.evaluation.collect import metric_by_basin, primary_runs, runs
 from runoffbench.plots.style import DOUBLE_COLUMN, MODEL_COLOURS, SINGLE_COLUMN, legend_below, palette, use_style
 
 LINE_STYLES = ("-", "--", ":", "-.")
+#: half-width of the KGE-difference axis
+DIFFERENCE_LIMIT = 1.0
 #: metric, panel title, x label (short: three panels share a row)
 MASS_BIAS = (("Mass-Bias-Absolute", "total absolute", "|B| [-]"),
              ("Mass-Bias-Positive", "positive", "max(B, 0) [-]"),
@@ -125,7 +127,8 @@ def plot_kge_skill_cdf(table: pd.DataFrame, baseline: str, split: str | None = N
 
 
 def plot_kge_difference_cdf(table: pd.DataFrame, models: tuple[str, str], split: str | None = None) -> Figure:
-    """Frame et al. (2023) Fig. 7: CDF over basins of KGE(a) − KGE(b), one line per forcing."""
+    """Frame et al. (2023) Fig. 7: CDF over basins of KGE(a) − KGE(b), one line per forcing, on ±1;
+    the legend counts the basins beyond."""
     first, second = models
     chosen = primary_runs(table, split)
     _require_models(chosen, [first, second], "the KGE difference (evaluation.kge_difference)")
@@ -135,13 +138,15 @@ def plot_kge_difference_cdf(table: pd.DataFrame, models: tuple[str, str], split:
     for index, forcing in enumerate(forcings):
         difference = (metric_by_basin(chosen, first, forcing, "KGE") - metric_by_basin(chosen, second, forcing, "KGE"))
         x, y = ecdf(difference)
-        better = int(np.sum(x > 0))
+        better, beyond = int(np.sum(x > 0)), int(np.sum(np.abs(x) > DIFFERENCE_LIMIT))
+        off_axis = f", {beyond} beyond ±{DIFFERENCE_LIMIT:g}" if beyond else ""
         ax.step(x, y, where="post", linestyle=LINE_STYLES[index % len(LINE_STYLES)], color="0.15",
-                label=f"{forcing}: {first} better in {better} of {x.size} basins")
+                label=f"{forcing}: {first} better in {better} of {x.size} basins{off_axis}")
     ax.axvline(0, color="0.4", linewidth=0.7, linestyle="--")
     ax.set_xlabel(f"KGE({first}) − KGE({second}) [-]")
     ax.set_ylabel("Fraction of basins [-]")
     ax.set_ylim(0, 1)
+    ax.set_xlim(-DIFFERENCE_LIMIT, DIFFERENCE_LIMIT)  # one basin near KGE = −∞ would squash the rest
     ax.grid(linewidth=0.4, color="0.88")
     legend_below(fig, ax, columns=1)
     return fig
