@@ -74,6 +74,23 @@ def test_mass_bias_figures(tmp_path, table):
     save_figure(figure, tmp_path / "map.pdf")
 
 
+def test_mass_bias_figures_keep_their_axes_when_one_basin_explodes(table):
+    """An arid basin's relative bias in the thousands stays off the axes and is counted."""
+    arid = table.copy()
+    basin = (arid["model"] == "lstm") & (arid["basin"] == "00000004")
+    arid.loc[basin, ["Mass-Bias-Absolute", "Mass-Bias-Positive", "Mass-Bias-Negative"]] = [4900.0, 4900.0, 0.0]
+    cdf = FIGURES["mass_bias_cdf"].function(arid)
+    assert [ax.get_xlim() for ax in cdf.axes[:3]] == [(0.0, 1.0), (0.0, 1.0), (-1.0, 0.0)]
+    assert cdf.axes[0].get_ylabel() == "daymet\nFraction of basins [-]"
+    assert [t.get_text() for t in cdf.axes[0].texts] == ["1 value off the axis"]
+    assert len(cdf.axes[2].texts) == 0
+    boxes = FIGURES["mass_bias_by_huc"].function(arid, min_basins=2)
+    low, high = boxes.axes[0].get_ylim()
+    assert low < 0 < high < 10  # the boxes of biases within ±1 stay readable
+    assert [t.get_text() for t in boxes.axes[0].texts if "off the axis" in t.get_text()] == [
+        "1 outlying value off the axis"]
+
+
 def test_skill_score_needs_its_baseline(table):
     fig = FIGURES["kge_skill_cdf"].function(table, baseline="mean_flow")
     assert fig.axes[1].get_xlabel() == "KGE skill score against mean_flow [-]"

@@ -23,10 +23,12 @@ from runoffbench.plots.style import DOUBLE_COLUMN, MODEL_COLOURS, SINGLE_COLUMN,
 LINE_STYLES = ("-", "--", ":", "-.")
 #: half-width of the KGE-difference axis
 DIFFERENCE_LIMIT = 1.0
-#: metric, panel title, x label (short: three panels share a row)
-MASS_BIAS = (("Mass-Bias-Absolute", "total absolute", "|B| [-]"),
-             ("Mass-Bias-Positive", "positive", "max(B, 0) [-]"),
-             ("Mass-Bias-Negative", "negative", "min(B, 0) [-]"))
+#: the mass-bias axes end at ±1 (100 % of the observed volume); an arid basin's B can reach 1000s
+MASS_BIAS_LIMIT = 1.0
+#: metric, panel title, x label (short: three panels share a row), x range
+MASS_BIAS = (("Mass-Bias-Absolute", "total absolute", "|B| [-]", (0.0, MASS_BIAS_LIMIT)),
+             ("Mass-Bias-Positive", "positive", "max(B, 0) [-]", (0.0, MASS_BIAS_LIMIT)),
+             ("Mass-Bias-Negative", "negative", "min(B, 0) [-]", (-MASS_BIAS_LIMIT, 0.0)))
 
 
 def ecdf(values) -> tuple[np.ndarray, np.ndarray]:
@@ -45,15 +47,22 @@ def run_styles(table: pd.DataFrame) -> dict[tuple[str, str], dict]:
 
 def draw_cdfs(ax: Axes, series: dict[tuple[str, str], pd.Series], styles: dict, xlabel: str,
               xlim: tuple[float, float] | None = None) -> None:
-    """One step line per run, labelled "model (forcing), n=…"; axis labels and grid."""
+    """One step line per run, labelled "model (forcing), n=…"; axis labels and grid. Values beyond
+    ``xlim`` still count in the fractions; the panel says how many lie off the axis."""
+    beyond = 0
     for (model, forcing), values in series.items():
         x, y = ecdf(values)
         ax.step(x, y, where="post", label=f"{model} ({forcing}), n={x.size}", **styles[(model, forcing)])
+        if xlim is not None:
+            beyond += int(np.sum((x < xlim[0]) | (x > xlim[1])))
     ax.set_xlabel(xlabel)
     ax.set_ylabel("Fraction of basins [-]")
     ax.set_ylim(0, 1)
     if xlim is not None:
         ax.set_xlim(*xlim)
+    if beyond:
+        ax.text(0.99, 0.02, f"{beyond} value{'s' * (beyond != 1)} off the axis", transform=ax.transAxes,
+                ha="right", va="bottom", fontsize=6, color="0.35")
     ax.grid(linewidth=0.4, color="0.88")
 
 
@@ -83,17 +92,19 @@ def plot_kge_cdf(table: pd.DataFrame, split: str | None = None) -> Figure:
 
 
 def plot_mass_bias_cdf(table: pd.DataFrame, split: str | None = None) -> Figure:
-    """Frame et al. (2023) Fig. 1: CDFs of absolute, positive and negative mass bias, a row per forcing."""
+    """Frame et al. (2023) Fig. 1: CDFs of absolute, positive and negative mass bias, a row per forcing,
+    on ±:data:`MASS_BIAS_LIMIT` (the fractions count every basin)."""
     chosen = primary_runs(table, split)
     forcings = list(dict.fromkeys(chosen["forcing"]))
     use_style()
     fig, axes = plt.subplots(len(forcings), 3, figsize=(DOUBLE_COLUMN, 2.3 * len(forcings)), squeeze=False)
     styles = run_styles(chosen)
     for row, forcing in zip(axes, forcings):
-        for ax, (metric, title, xlabel) in zip(row, MASS_BIAS):
+        for ax, (metric, title, xlabel, xlim) in zip(row, MASS_BIAS):
             series = {run: metric_by_basin(chosen, *run, metric) for run in runs(chosen) if run[1] == forcing}
-            draw_cdfs(ax, series, styles, xlabel)
-            ax.set_title(f"{forcing}: {title} mass bias", fontsize=8)
+            draw_cdfs(ax, series, styles, xlabel, xlim)
+            ax.set_title(f"{title} mass bias", fontsize=7)
+        row[0].set_ylabel(f"{forcing}\nFraction of basins [-]")
         row[-1].legend(loc="center left", bbox_to_anchor=(1.02, 0.5), fontsize=6)
     fig.tight_layout()
     return fig

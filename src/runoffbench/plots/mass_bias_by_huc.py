@@ -2,7 +2,10 @@ r"""Frame et al. (2023) Figs. 3-4: the signed mass bias by water-resources regio
 
 Boxes of :math:`B = (\sum Q_s - \sum Q_o)/\sum Q_o` per HUC-02 region, one box per model within each
 region and one panel per forcing; whiskers at 1.5 IQR, outliers as points. Regions with fewer than
-``min_basins`` basins with a mass bias are left out and named under the axis.
+``min_basins`` basins with a mass bias are left out and named under the axis. The value axis spans
+the whiskers (and 0), not the outliers, and at most 3 IQR beyond the quartiles of the panel: one
+arid basin's B in the thousands would flatten every box; each panel says how many values lie off
+the axis.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ def plot_mass_bias_by_huc(table: pd.DataFrame, split: str | None = None, min_bas
                              squeeze=False, sharex=True)
     width = 0.8 / len(models)
     for ax, forcing in zip(axes[:, 0], forcings):
+        whisker_ends = [0.0]
         for index, model in enumerate(models):
             rows = kept[(kept["model"] == model) & (kept["forcing"] == forcing)]
             groups = [rows.loc[rows["huc_02"] == code, "bias"].to_numpy() for code in regions]
@@ -48,7 +52,9 @@ def plot_mass_bias_by_huc(table: pd.DataFrame, split: str | None = None, min_bas
                                capprops={"linewidth": 0.7}, flierprops={"markersize": 2.5, "markeredgewidth": 0.4})
             for box in boxes["boxes"]:
                 box.set(facecolor=colours[model], alpha=0.7, edgecolor="0.25", linewidth=0.7)
+            whisker_ends += [y for whisker in boxes["whiskers"] for y in whisker.get_ydata()]
         ax.axhline(0, color="0.3", linestyle="--", linewidth=0.7, zorder=0)
+        _fit_to_whiskers(ax, whisker_ends, kept.loc[kept["forcing"] == forcing, "bias"].to_numpy())
         ax.set_ylabel("Mass bias B [-]")
         ax.set_title(forcing, fontsize=8, pad=10)
         ax.grid(axis="y", linewidth=0.4, color="0.88")
@@ -68,3 +74,21 @@ def plot_mass_bias_by_huc(table: pd.DataFrame, split: str | None = None, min_bas
                       loc="upper left", bbox_to_anchor=(1.01, 1.0), title="Model")
     fig.tight_layout()
     return fig
+
+
+def _fit_to_whiskers(ax, whisker_ends: list[float], values: np.ndarray) -> None:
+    """The y range of the whiskers and 0, at most 3 IQR of all ``values`` of the panel beyond their
+    quartiles (a region of one or two basins has its values as whisker ends), padded by 8 %; a note
+    counts the values outside it."""
+    ends = np.asarray(whisker_ends, dtype=float)
+    ends = ends[np.isfinite(ends)]
+    q1, q3 = np.nanpercentile(values, [25, 75]) if np.isfinite(values).any() else (0.0, 0.0)
+    low = min(max(ends.min(), q1 - 3 * (q3 - q1)), 0.0)
+    high = max(min(ends.max(), q3 + 3 * (q3 - q1)), 0.0)
+    pad = 0.08 * (high - low) or 0.05
+    low, high = low - pad, high + pad
+    ax.set_ylim(low, high)
+    beyond = int(np.sum((values < low) | (values > high)))
+    if beyond:
+        ax.text(0.005, 0.97, f"{beyond} outlying value{'s' * (beyond != 1)} off the axis", transform=ax.transAxes,
+                ha="left", va="top", fontsize=6, color="0.35")
