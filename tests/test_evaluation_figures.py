@@ -111,4 +111,4 @@ def test_hydrographs_from_cli(tmp_path):
     assert (tmp_path / "h.png").stat().st_size > 20000
     fig = FIGURES["hydrographs"].function(pd.read_csv(path, dtype={"basin": str, "member": str}))
     assert fig.axes[0].get_ylabel() == "Streamflow [mm/day]"
-    assert "lstm member range" in [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert "lstm member range" in [t.get_text() for t in fig.legends[0].get_texts()]

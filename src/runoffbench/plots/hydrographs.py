@@ -14,7 +14,7 @@ from matplotlib.figure import Figure
 
 from runoffbench.errors import DataError
 from runoffbench.predictions import ENSEMBLE_MEMBER
-from runoffbench.plots.style import DOUBLE_COLUMN, MODEL_COLOURS, palette, use_style
+from runoffbench.plots.style import DOUBLE_COLUMN, MODEL_COLOURS, legend_below, palette, use_style
 
 _REQUIRED = ("model", "forcing", "member", "basin", "date", "qobs", "qsim")
 
@@ -33,7 +33,7 @@ def plot_hydrographs(table: pd.DataFrame, forcing: str | None = None) -> Figure:
     models = list(dict.fromkeys(rows["model"]))
     colours = palette(sorted(models), MODEL_COLOURS)
     use_style()
-    fig, axes = plt.subplots(len(basins), 1, figsize=(DOUBLE_COLUMN, 1.9 * len(basins) + 0.4), squeeze=False)
+    fig, axes = plt.subplots(len(basins), 1, figsize=(DOUBLE_COLUMN, 1.6 * len(basins) + 0.3), squeeze=False)
     for ax, basin in zip(axes[:, 0], basins):
         at_basin = rows[rows["basin"] == basin]
         observed = at_basin.drop_duplicates("date").set_index("date")["qobs"]
@@ -45,9 +45,10 @@ def plot_hydrographs(table: pd.DataFrame, forcing: str | None = None) -> Figure:
         ax.xaxis.set_major_formatter(mdates.DateFormatter("%b %Y"))
         ax.grid(linewidth=0.4, color="0.9")
         ax.set_ylim(bottom=0)
-    axes[0, 0].legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))
     axes[-1, 0].set_xlabel("Date")
     fig.tight_layout()
+    # under the panels: beside them, a legend of many models would set the height of the first one
+    legend_below(fig, axes[0, 0], columns=4)
     return fig
 
 
