@@ -18,7 +18,8 @@ from matplotlib.figure import Figure
 from runoffbench.errors import ConfigError
 from runoffbench.evaluation.across_basins import kge_skill_score
 from runoffbench.evaluation.collect import metric_by_basin, primary_runs, runs
-from runoffbench.plots.style import DOUBLE_COLUMN, MODEL_COLOURS, SINGLE_COLUMN, legend_below, palette, use_style
+from runoffbench.plots.style import (DOUBLE_COLUMN, MODEL_COLOURS, SINGLE_COLUMN, legend_below, note_off_axis, palette,
+                                     use_style)
 
 LINE_STYLES = ("-", "--", ":", "-.")
 #: half-width of the KGE-difference axis
@@ -60,9 +61,7 @@ def draw_cdfs(ax: Axes, series: dict[tuple[str, str], pd.Series], styles: dict, 
     ax.set_ylim(0, 1)
     if xlim is not None:
         ax.set_xlim(*xlim)
-    if beyond:
-        ax.text(0.99, 0.02, f"{beyond} value{'s' * (beyond != 1)} off the axis", transform=ax.transAxes,
-                ha="right", va="bottom", fontsize=6, color="0.35")
+    note_off_axis(ax, beyond)
     ax.grid(linewidth=0.4, color="0.88")
 
 

@@ -21,7 +21,7 @@ from matplotlib.patches import Patch
 from runoffbench.errors import DataError
 from runoffbench.evaluation.collect import primary_runs
 from runoffbench.plots.mass_bias_map import signed_mass_bias
-from runoffbench.plots.style import DOUBLE_COLUMN, MODEL_COLOURS, palette, use_style
+from runoffbench.plots.style import DOUBLE_COLUMN, MODEL_COLOURS, note_off_axis, palette, use_style
 from runoffbench.regions import drop_small_regions, normalise_code, region_label
 
 
@@ -88,7 +88,4 @@ def _fit_to_whiskers(ax, whisker_ends: list[float], values: np.ndarray) -> None:
     pad = 0.08 * (high - low) or 0.05
     low, high = low - pad, high + pad
     ax.set_ylim(low, high)
-    beyond = int(np.sum((values < low) | (values > high)))
-    if beyond:
-        ax.text(0.005, 0.97, f"{beyond} outlying value{'s' * (beyond != 1)} off the axis", transform=ax.transAxes,
-                ha="left", va="top", fontsize=6, color="0.35")
+    note_off_axis(ax, int(np.sum((values < low) | (values > high))), "outlying value", upper_left=True)

@@ -128,6 +128,14 @@ def legend_below(fig: Figure, ax: Axes, columns: int = 2) -> None:
                    ncol=min(columns, len(handles)), fontsize=6, frameon=False)
 
 
+def note_off_axis(ax: Axes, count: int, what: str = "value", upper_left: bool = False) -> None:
+    """Say in a corner of ``ax`` how many values lie beyond its limits (nothing when none)."""
+    if count:
+        x, y, ha, va = (0.005, 0.97, "left", "top") if upper_left else (0.99, 0.02, "right", "bottom")
+        ax.text(x, y, f"{count} {what}{'s' * (count != 1)} off the axis", transform=ax.transAxes, ha=ha, va=va,
+                fontsize=6, color="0.35")
+
+
 def save_figure(fig: Figure, path: str | os.PathLike) -> tuple[Path, Path]:
     """Write ``fig`` as ``<path>.pdf`` and ``<path>.png`` (300 dpi) atomically, then close it.
 
