@@ -133,7 +133,8 @@ def note_off_axis(ax: Axes, count: int, what: str = "value", upper_left: bool = 
     if count:
         x, y, ha, va = (0.005, 0.97, "left", "top") if upper_left else (0.99, 0.02, "right", "bottom")
         ax.text(x, y, f"{count} {what}{'s' * (count != 1)} off the axis", transform=ax.transAxes, ha=ha, va=va,
-                fontsize=6, color="0.35")
+                fontsize=6, color="0.35", zorder=5, bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.85,
+                                                          "pad": 1.0})
 
 
 def save_figure(fig: Figure, path: str | os.PathLike) -> tuple[Path, Path]:
