@@ -29,8 +29,10 @@ adjoint, given ∂L/∂h and ∂L/∂c' (δh, δc')::
 
 The forward pass keeps v_t = [a_t ; s_t] and the per-step gate statistics (σ, Σσ, o, T, w, m),
 not R (T × B × H² values, 1.5 GB for 256 samples × 365 days × H = 64): the backward pass
-recomputes p_r for :data:`CHUNK` days in one product, and the weight gradients are accumulated one
-chunk at a time.
+recomputes each day's p_r in one product whose bias is the static part (R_t stays in cache for the
+day's adjoint), and the weight gradients are accumulated :data:`CHUNK` days at a time. Each forward
+day is one product too, p_t = (W_x x_s + b) + [W_d | W_s] v_t: with the static part as the bias, no
+separate pass adds it (measured: 14 % off the MC-LSTM-64 step, benchmarks/README.md).
 
 EA-LSTM (:mod:`~runoffbench.models.nn.ealstm`), gate order [f | o | g], input gate i fixed per sample,
 P_t = W x_t + b computed for :data:`CHUNK` days in one product::
@@ -62,8 +64,8 @@ def _threshold_backward(grad: torch.Tensor, output: torch.Tensor, out: torch.Ten
 # ------------------------------------------------------------------------------------------------
 # MC-LSTM
 # ------------------------------------------------------------------------------------------------
-#: time steps whose gate pre-activations are computed, and whose weight gradients are accumulated, in
-#: one matrix product (a chunk of K × B rows instead of B per step)
+#: days whose weight gradients (MC-LSTM) or input projections (EA-LSTM) are one matrix product (K × B
+#: rows instead of B per day)
 CHUNK = 16
 
 
@@ -77,52 +79,43 @@ def _mclstm_forward(dynamic, static, mass, weight, bias, hidden: int, keep: bool
     """Run the MC-LSTM over dynamic (T, B, A_d), static (B, A_s), mass (T, B, 1).
 
     The static part of the gate pre-activations, W_x x_s + b, is computed once per sample (it does not
-    change in time); the dynamic part W_d a_t for a chunk of :data:`CHUNK` days in one product; the
-    cell-state part W_s s_t each day. Returns outflow and cell states (T, B, H) and, with ``keep``, what
-    the backward pass needs: v_t = [a_t ; s_t] (T, B, A_d + H) and the per-step gate statistics
+    change in time) and enters each day's product as its bias: p_t = (W_x x_s + b) + [W_d | W_s] v_t
+    with v_t = [a_t ; s_t], one ``addmm`` per day. Returns outflow and cell states (T, B, H) and, with
+    ``keep``, what the backward pass needs: v (T, B, A_d + H) and the per-step gate statistics
     (σ, Σσ, o, T, w, m). The redistribution matrices (T × B × H² values) are not kept: the backward
-    pass recomputes them a chunk at a time.
+    pass recomputes them day by day.
     """
     steps, batch, n_dynamic = dynamic.shape
-    n_gates = weight.shape[0]
     w_dynamic, w_static, w_state = _split_weight(weight, n_dynamic, static.shape[-1])
     static_part = torch.addmm(bias, static, w_static.t())
-    v = dynamic.new_empty(steps, batch, n_dynamic + hidden) if keep else None
-    if keep:
-        v[..., :n_dynamic] = dynamic
+    w_v_t = torch.cat([w_dynamic, w_state], dim=1).t().contiguous()
+    v = dynamic.new_empty(steps if keep else 1, batch, n_dynamic + hidden)
     outflow = dynamic.new_empty(steps, batch, hidden)
     cells = dynamic.new_empty(steps, batch, hidden)
     stats = [dynamic.new_empty(steps, batch, n) for n in (hidden, 1, hidden, hidden, hidden, hidden)] if keep else None
-    pre_chunk = dynamic.new_empty(min(CHUNK, steps), batch, n_gates)
+    pre = dynamic.new_empty(batch, weight.shape[0])
     r = dynamic.new_empty(batch, hidden, hidden)
     c = dynamic.new_zeros(batch, hidden)
-    w_state_t = w_state.t().contiguous()
-    for first in range(0, steps, CHUNK):
-        last = min(first + CHUNK, steps)
-        chunk = pre_chunk[: last - first]
-        torch.matmul(dynamic[first:last], w_dynamic.t(), out=chunk).add_(static_part)
-        for t in range(first, last):
-            s = c / (c.sum(-1, keepdim=True) + STATE_EPSILON)
-            pre = chunk[t - first]
-            pre.addmm_(s, w_state_t)
-            sigma = torch.sigmoid(pre[:, :hidden])
-            total_sigma = sigma.sum(-1, keepdim=True)
-            o = torch.sigmoid(pre[:, hidden : 2 * hidden])
-            torch.clamp(pre[:, 2 * hidden :].view(batch, hidden, hidden), min=0, out=r)
-            total = r.sum(-1)
-            positive = total > 0
-            w = torch.where(positive, c / torch.where(positive, total, torch.ones_like(total)), torch.zeros_like(c))
-            m = torch.bmm(w.unsqueeze(1), r).squeeze(1)
-            m += torch.where(positive, torch.zeros_like(c), c)
-            m += sigma / total_sigma * mass[t]
-            h = o * m
-            outflow[t] = h
-            if keep:
-                v[t, :, n_dynamic:] = s
-                for store, value in zip(stats, (sigma, total_sigma, o, total, w, m)):
-                    store[t] = value
-            c = m - h
-            cells[t] = c
+    for t in range(steps):
+        v_t = v[t if keep else 0]
+        v_t[:, :n_dynamic] = dynamic[t]
+        torch.div(c, c.sum(-1, keepdim=True) + STATE_EPSILON, out=v_t[:, n_dynamic:])
+        torch.addmm(static_part, v_t, w_v_t, out=pre)
+        sigma = torch.sigmoid(pre[:, :hidden])
+        total_sigma = sigma.sum(-1, keepdim=True)
+        o = torch.sigmoid(pre[:, hidden : 2 * hidden])
+        torch.clamp(pre[:, 2 * hidden :].view(batch, hidden, hidden), min=0, out=r)
+        total = r.sum(-1)
+        positive = total > 0
+        w = torch.where(positive, c / torch.where(positive, total, torch.ones_like(total)), torch.zeros_like(c))
+        m = torch.bmm(w.unsqueeze(1), r).squeeze(1)
+        m += torch.where(positive, torch.zeros_like(c), c)
+        m += sigma / total_sigma * mass[t]
+        h = torch.mul(o, m, out=outflow[t])
+        if keep:
+            for store, value in zip(stats, (sigma, total_sigma, o, total, w, m)):
+                store[t] = value
+        c = torch.sub(m, h, out=cells[t])
     return outflow, cells, v, stats
 
 
@@ -155,17 +148,15 @@ class MCLSTMRecurrence(torch.autograd.Function):
         d_pre_sum = v.new_zeros(batch, n_gates)
         d_dynamic = v.new_empty(steps, batch, n_dynamic) if ctx.needs_input_grad[0] else None
         d_mass = v.new_empty(steps, batch, 1) if ctx.needs_input_grad[2] else None
-        size = min(CHUNK, steps)
-        r_chunk = v.new_empty(size, batch, hidden * hidden)
-        d_chunk = v.new_empty(size, batch, n_gates)
+        d_chunk = v.new_empty(min(CHUNK, steps), batch, n_gates)
+        r_t = v.new_empty(batch, hidden, hidden)
         d_c_next = v.new_zeros(batch, hidden)
         zeros = torch.zeros_like(d_c_next)
         for first in reversed(range(0, steps, CHUNK)):
             last = min(first + CHUNK, steps)
-            r_all = torch.matmul(v[first:last], w_v_r, out=r_chunk[: last - first]).add_(static_r).relu_()
             for t in reversed(range(first, last)):
                 d_pre = d_chunk[t - first]
-                r_t = r_all[t - first].view(batch, hidden, hidden)
+                torch.addmm(static_r, v[t], w_v_r, out=r_t.view(batch, -1)).relu_()  # R_t again, in cache
                 d_h = d_outflow[t] if d_outflow is not None else zeros
                 d_c_out = d_c_next + d_cells[t] if d_cells is not None else d_c_next
                 o_t, m_t = o[t], m[t]

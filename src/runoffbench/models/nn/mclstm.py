@@ -73,8 +73,8 @@ class MCLSTM(NeuralModel):
     is split as [input gate (H) | output gate (H) | redistribution (H·H)]; its weight columns are
     [dynamic auxiliaries | static attributes | cell state]. The sequence runs as one fused autograd
     node (:class:`~runoffbench.models.nn.kernels.MCLSTMRecurrence`): the static part of the gates is
-    computed once per sample, and the backward pass recomputes the redistribution pre-activations
-    16 days at a time instead of keeping T × B × H² values.
+    computed once per sample and is the bias of each day's product, and the backward pass recomputes
+    the redistribution pre-activations day by day instead of keeping T × B × H² values.
     """
 
     mass_input = True
