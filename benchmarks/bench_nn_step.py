@@ -120,7 +120,7 @@ def nh_config(name: str) -> dict:
     hidden, _, nh_name = MODELS[name]
     config = {
         "model": nh_name, "hidden_size": hidden, "initial_forget_bias": 3.0, "output_dropout": 0.0,
-        "head": "regression", "output_activation": "linear", "target_variables": ["QObs(mm/d)"],
+        "head": "regression", "output_activation": "linear", "target_variables": ["qobs"],
         "dynamic_inputs": list(FORCINGS), "static_attributes": list(STATICS), "predict_last_n": 1,
         "seq_length": DAYS, "batch_size": BATCH, "device": "cpu",
     }

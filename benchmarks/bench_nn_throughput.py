@@ -39,15 +39,12 @@ import numpy as np
 import pandas as pd
 import torch
 import xarray as xr
+from bench_nn_step import BATCH, DAYS, MODELS, N_STATIC, STATICS, nh_config  # this folder: the same models
 
-FORCINGS = ("prcp", "srad", "tmax", "tmin", "vp")
-N_STATIC = 27
-STATICS = [f"attribute_{i:02d}" for i in range(N_STATIC)]
 DATES = pd.date_range("1998-10-01", "2008-09-30", name="date")  # one context year + WY2000-2008
 TRAIN = (pd.Timestamp("1999-10-01"), pd.Timestamp("2008-09-30"))
-HIDDEN = {"lstm": 128, "mclstm": 64}
-NH_MODEL = {"lstm": "cudalstm", "mclstm": "mclstm"}
-BATCH, SEQUENCE = 256, 365
+HIDDEN = {name: MODELS[name][0] for name in ("lstm", "mclstm")}
+SEQUENCE = DAYS
 
 
 def basin_ids(n: int) -> list[str]:
@@ -123,7 +120,7 @@ def ours(workdir: Path, basins: list[str], model_name: str, device: torch.device
     settings = parse_settings(model_name, {
         "hidden_size": HIDDEN[model_name], "sequence_length": SEQUENCE, "batch_size": BATCH, "epochs": 1,
         "batches_per_epoch": warmup, "learning_rate": 1e-3, "loss": "nse", "dropout": 0.0,
-        "static_attributes": STATICS, "device": str(device)})
+        "static_attributes": list(STATICS), "device": str(device)})
     model_class = get_model(model_name)
     train_period = Period(*TRAIN)
     start = time.perf_counter()
@@ -163,22 +160,16 @@ def theirs(workdir: Path, model_name: str, device: torch.device, steps: int, war
 
     run_dir = Path(tempfile.mkdtemp(prefix="nh_run_"))
     basin_file = workdir / "basins.txt"
+    dates = {f"{period}_{edge}_date": day.strftime("%d/%m/%Y") for period in ("train", "validation", "test")
+             for edge, day in zip(("start", "end"), TRAIN)}
     config = {
-        "experiment_name": "throughput", "run_dir": str(run_dir), "dataset": "generic",
-        "data_dir": str(workdir / "nh"), "train_basin_file": str(basin_file),
-        "validation_basin_file": str(basin_file), "test_basin_file": str(basin_file),
-        "train_start_date": TRAIN[0].strftime("%d/%m/%Y"), "train_end_date": TRAIN[1].strftime("%d/%m/%Y"),
-        "validation_start_date": TRAIN[0].strftime("%d/%m/%Y"), "validation_end_date": TRAIN[1].strftime("%d/%m/%Y"),
-        "test_start_date": TRAIN[0].strftime("%d/%m/%Y"), "test_end_date": TRAIN[1].strftime("%d/%m/%Y"),
-        "model": NH_MODEL[model_name], "hidden_size": HIDDEN[model_name], "initial_forget_bias": 3.0,
-        "output_dropout": 0.0, "head": "regression", "output_activation": "linear",
-        "target_variables": ["qobs"], "dynamic_inputs": list(FORCINGS), "static_attributes": STATICS,
-        "predict_last_n": 1, "seq_length": SEQUENCE, "batch_size": BATCH, "loss": "NSE", "optimizer": "Adam",
-        "learning_rate": 1e-3, "clip_gradient_norm": 1.0, "epochs": 1, "num_workers": workers, "seed": 0,
+        **nh_config(model_name), **dates, "experiment_name": "throughput", "run_dir": str(run_dir),
+        "dataset": "generic", "data_dir": str(workdir / "nh"), "train_basin_file": str(basin_file),
+        "validation_basin_file": str(basin_file), "test_basin_file": str(basin_file), "loss": "NSE",
+        "optimizer": "Adam", "learning_rate": 1e-3, "clip_gradient_norm": 1.0, "epochs": 1,
+        "num_workers": workers, "seed": 0,
         "device": str(device) if device.type == "cpu" else f"cuda:{device.index or 0}",
     }
-    if model_name == "mclstm":
-        config.update(dynamic_inputs=list(FORCINGS[1:]), mass_inputs=["prcp"], initial_forget_bias=-3.0)
     cfg = Config(config, dev_mode=True)
     cfg.train_dir = run_dir / "train_data"
     cfg.train_dir.mkdir(parents=True, exist_ok=True)

@@ -19,7 +19,7 @@ from runoffbench.training import trainer as trainer_module
 from runoffbench.training.data import PeriodTensors, basin_target_std, fit_normalisation, read_inputs
 from runoffbench.training.run import train_run, training_period
 from runoffbench.training.settings import parse_settings
-from tests.training_data import BASINS, training_forcings, write_training_cache
+from tests.training_data import BASINS, run_killed_and_resumed, training_forcings, write_training_cache
 
 
 
@@ -129,19 +129,7 @@ def test_per_basin_early_stopping_keeps_the_best_weights_while_others_train(data
 def test_local_run_with_early_stopping_resumes_to_the_same_weights(data, tmp_path, monkeypatch):
     options = {"epochs": 3, "patience": 1, "target_noise_std": 0.1}
     straight = _run(data, tmp_path / "straight", **options).parent
-    save = trainer_module.Trainer.save_checkpoint
-
-    def killed(self):
-        path = save(self)
-        if self.epoch == 2:
-            raise KeyboardInterrupt
-        return path
-
-    monkeypatch.setattr(trainer_module.Trainer, "save_checkpoint", killed)
-    with pytest.raises(KeyboardInterrupt):
-        _run(data, tmp_path / "resumed", **options)
-    monkeypatch.setattr(trainer_module.Trainer, "save_checkpoint", save)
-    resumed = _run(data, tmp_path / "resumed", **options).parent
+    resumed = run_killed_and_resumed(monkeypatch, lambda: _run(data, tmp_path / "resumed", **options)).parent
     a, b = (torch.load(r / "model.pt", weights_only=False)["model"] for r in (straight, resumed))
     for key in a:
         torch.testing.assert_close(a[key], b[key], rtol=0, atol=0)

@@ -9,10 +9,19 @@ import torch
 from runoffbench.errors import ConfigError
 from runoffbench.models.nn import NN_MODELS, get_model
 from runoffbench.models.nn import kernels
-from runoffbench.models.nn.mclstm import MCLSTM, normalised_relu_rows
+from runoffbench.models.nn.mclstm import MCLSTM
 
 
 pytestmark = pytest.mark.usefixtures("torch_one_thread")
+
+
+def normalised_relu_rows(pre: torch.Tensor) -> torch.Tensor:
+    """R_t of the MC-LSTM written out (the kernel never forms it): the row-normalised ReLU of ``pre``
+    (..., H, H), a row with no positive entry becoming the identity row."""
+    positive = torch.relu(pre)
+    total = positive.sum(dim=-1, keepdim=True)
+    identity = torch.eye(pre.shape[-1], dtype=pre.dtype, device=pre.device).expand_as(pre)
+    return torch.where(total > 0, positive / total.clamp_min(torch.finfo(pre.dtype).tiny), identity)
 
 
 def _mclstm(hidden=8, n_aux=3, n_static=2, **options) -> MCLSTM:

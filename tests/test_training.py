@@ -18,7 +18,7 @@ from runoffbench.training.losses import get_loss, nse_star
 from runoffbench.training.run import train_run
 from runoffbench.training.settings import parse_settings
 from runoffbench.models.nn import RAW_FORCINGS, get_model
-from tests.training_data import BASINS, training_forcings, write_training_cache
+from tests.training_data import BASINS, run_killed_and_resumed, training_forcings, write_training_cache
 
 PERIODS = {
     "train": Period(pd.Timestamp("2001-01-01"), pd.Timestamp("2001-06-30")),
@@ -111,19 +111,7 @@ def test_run_writes_contract_log_and_config_and_is_deterministic(data, tmp_path)
 def test_killed_run_resumes_to_the_same_weights(data, tmp_path, monkeypatch):
     options = {"static_attributes": ["p_mean"], "epochs": 3, "target_noise_std": 0.2, "patience": 2}
     straight = _run(data, tmp_path / "straight", **options).parent
-    save = trainer_module.Trainer.save_checkpoint
-
-    def killed_after_second_epoch(self):
-        path = save(self)
-        if self.epoch == 2:
-            raise KeyboardInterrupt
-        return path
-
-    monkeypatch.setattr(trainer_module.Trainer, "save_checkpoint", killed_after_second_epoch)
-    with pytest.raises(KeyboardInterrupt):
-        _run(data, tmp_path / "resumed", **options)
-    monkeypatch.setattr(trainer_module.Trainer, "save_checkpoint", save)
-    resumed = _run(data, tmp_path / "resumed", **options).parent
+    resumed = run_killed_and_resumed(monkeypatch, lambda: _run(data, tmp_path / "resumed", **options)).parent
     for key, value in _weights(straight).items():
         torch.testing.assert_close(value, _weights(resumed)[key], rtol=0, atol=0)
     assert len(pd.read_csv(resumed / "training_log.csv")) == 3

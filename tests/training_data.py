@@ -3,13 +3,16 @@ exponentially smoothed precipitation (a linear reservoir the networks can learn 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 import xarray as xr
 
 from runoffbench.data.variables import FORCING_VARIABLES
+from runoffbench.training import trainer as trainer_module
 
 BASINS = ["01000001", "02000002", "03000003"]
 LATITUDES = [40.0, 35.0, 45.0]
@@ -36,3 +39,20 @@ def write_training_cache(path, dates: pd.DatetimeIndex, values: dict) -> None:
         coords={"basin": BASINS, "date": dates, "lat": ("basin", LATITUDES)},
     )
     cache.to_netcdf(path)
+
+
+def run_killed_and_resumed(monkeypatch, run: Callable[[], Path], after_epoch: int = 2) -> Path:
+    """``run()`` killed right after the checkpoint of ``after_epoch``, then ``run()`` again (it resumes)."""
+    save = trainer_module.Trainer.save_checkpoint
+
+    def killed(self):
+        path = save(self)
+        if self.epoch == after_epoch:
+            raise KeyboardInterrupt
+        return path
+
+    monkeypatch.setattr(trainer_module.Trainer, "save_checkpoint", killed)
+    with pytest.raises(KeyboardInterrupt):
+        run()
+    monkeypatch.setattr(trainer_module.Trainer, "save_checkpoint", save)
+    return run()

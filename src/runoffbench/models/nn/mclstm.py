@@ -48,23 +48,7 @@ from torch import nn
 
 from runoffbench.errors import ConfigError
 from runoffbench.models.nn.base import NeuralModel
-from runoffbench.models.nn.kernels import STATE_EPSILON, mclstm_sequence
-
-__all__ = ["MCLSTM", "STATE_EPSILON", "normalised_relu_rows"]
-
-
-def normalised_relu_rows(pre: torch.Tensor) -> torch.Tensor:
-    """Row-normalised ReLU of ``pre`` (..., H, H); a row with no positive entry becomes the identity row.
-
-    The matrix R_t of the module docstring, written out; the recurrence itself
-    (:func:`~runoffbench.models.nn.kernels.mclstm_sequence`) never forms it: it computes
-    R_tᵀ c = ReLU(P)ᵀ (c / Σ_k ReLU(P)_·k) and keeps c_j where row j has no positive entry.
-    """
-    positive = torch.relu(pre)
-    total = positive.sum(dim=-1, keepdim=True)
-    identity = torch.eye(pre.shape[-1], dtype=pre.dtype, device=pre.device).expand_as(pre)
-    return torch.where(total > 0, positive / total.clamp_min(torch.finfo(pre.dtype).tiny), identity)
-
+from runoffbench.models.nn.kernels import mclstm_sequence
 
 class MCLSTM(NeuralModel):
     """MC-LSTM with precipitation as mass input and trash cells excluded from streamflow.
