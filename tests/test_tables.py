@@ -35,17 +35,30 @@ def test_median_ci_cell_format():
     values = pd.Series(np.random.default_rng(1).normal(0.71, 0.05, 200))
     estimate = median_ci(values)
     cell = format_median_ci(values)
-    assert cell == f"{estimate.value:.2f} ± [{estimate.low:.2f}, {estimate.high:.2f}]"
+    assert cell == f"{estimate.value:.2f} [{estimate.low:.2f}, {estimate.high:.2f}]"  # median [2.5 %, 97.5 %]
+    assert "±" not in cell  # an interval is not a symmetric ± spread
     assert pytest.approx(0.71, abs=0.02) == float(cell.split(" ")[0])
     assert format_median_ci(pd.Series([np.nan])) == "–"
-    assert format_median_ci(pd.Series([-0.001, -0.002, 0.001])).startswith("0.00 ± [")  # no "-0.00"
+    assert format_median_ci(pd.Series([-0.001, -0.002, 0.001])).startswith("0.00 [")  # no "-0.00"
 
 
-def test_median_table_shows_ensembles_per_model_and_forcing():
+def test_median_table_has_models_as_rows_and_metrics_as_columns():
+    """Frame et al. (2023) Table 2 with four forcings would have 28 run columns: instead one row per
+    forcing and model, one column per metric, so the table stays as narrow as the metric list."""
     built = median_metric_table(metrics_table())
-    assert list(built.table.index) == ["NSE", "KGE", "Pearson-r", "Alpha-NSE", "Beta-NSE", "Peak-Timing"]
-    assert list(built.table.columns) == ["lstm (daymet)", "lstm (nldas)", "mean_flow (daymet)", "mean_flow (nldas)"]
-    assert built.table.loc["NSE", "lstm (daymet)"].startswith("0.7")
+    assert list(built.table.columns) == ["forcing", "model", "NSE", "KGE", "Pearson-r", "Alpha-NSE", "Beta-NSE",
+                                         "Peak-Timing"]
+    assert built.table[["forcing", "model"]].values.tolist() == [
+        ["daymet", "lstm"], ["daymet", "mean_flow"], ["nldas", "lstm"], ["nldas", "mean_flow"]]
+    assert built.group == "forcing"
+    lstm = built.table.iloc[0]
+    assert lstm["NSE"].startswith("0.7") and " [" in lstm["NSE"] and "±" not in lstm["NSE"]
+
+
+def test_median_table_width_does_not_grow_with_forcings():
+    four = pd.concat([metrics_table().assign(forcing=lambda t, f=f: t["forcing"] + f) for f in ("", "_x")])
+    built = median_metric_table(four)
+    assert built.table.shape == (8, 8)
 
 
 def test_ensemble_table_compares_members_and_ensemble():
@@ -60,11 +73,21 @@ def test_benchmark_table_marks_significant_differences():
     table = benchmark_table(metrics_table(), reference="mean_flow").table
     lstm = table[(table["model"] == "lstm") & (table["forcing"] == "daymet")].iloc[0]
     assert lstm["KGE"].endswith("*") and not table[table["model"] == "mean_flow"].iloc[0]["KGE"].endswith("*")
-    assert list(table.columns) == ["model", "forcing", "KGE", "bias β", "σ ratio α", "r²", "FHV [%]", "FLV [%]"]
+    assert list(table.columns) == ["model", "forcing", "KGE", "bias β-NSE", "σ ratio α", "r²", "FHV [%]", "FLV [%]"]
     with pytest.raises(ConfigError, match="evaluation.baseline_model 'lstm_v2' has no runs"):
         benchmark_table(metrics_table(), reference="lstm_v2")
     with pytest.raises(ConfigError, match="unknown table 'frame'"):
         build_table("frame", metrics_table())
+
+
+def test_benchmark_bias_is_beta_nse_not_the_ratio_of_means():
+    """Nearing et al. (2020) Table 1 and Kratzert et al. (2019) Table 3 report the bias as β-NSE =
+    (μs − μo)/σo (0 is unbiased), not KGE's ratio μs/μo (1 is unbiased)."""
+    metrics = metrics_table()
+    metrics["Beta-NSE"], metrics["Beta-KGE"] = -0.25, 0.8  # 20 % too little water, σo = 0.8 μo
+    built = benchmark_table(metrics, reference="mean_flow")
+    assert set(built.table["bias β-NSE"]) == {"-0.25"}
+    assert any("(μs − μo)/σo" in note for note in built.notes)
 
 
 def test_comparison_table_counts_wins_and_tests_each_metric():
@@ -86,9 +109,16 @@ def test_comparison_table_counts_wins_and_tests_each_metric():
 
 def test_write_table_writes_csv_markdown_and_latex(tmp_path):
     built = median_metric_table(metrics_table())
-    csv, markdown, latex = write_table(built.table, tmp_path / "median_metrics.csv", built.caption, built.notes)
-    assert pd.read_csv(csv).columns[0] == "metric"
-    assert "| NSE |" in markdown.read_text() and built.caption in markdown.read_text()
+    csv, markdown, latex = write_table(built.table, tmp_path / "median_metrics.csv", built.caption, built.notes,
+                                       group=built.group)
+    written = pd.read_csv(csv)
+    assert list(written.columns[:3]) == ["forcing", "model", "NSE"] and len(written) == 4  # CSV stays long
+    text = markdown.read_text()
+    assert built.caption in text and "**Forcing: daymet**" in text and "**Forcing: nldas**" in text
+    headers = [line for line in text.splitlines() if line.startswith("| model |")]
+    assert len(headers) == 2 and "forcing" not in headers[0]  # one block per forcing, forcing not repeated
+    assert "| lstm | 0.7" in text
     text = latex.read_text()
-    assert r"\begin{tabular}{lrrrr}" in text and r"$\pm$" in text and r"\label{tab:median_metrics}" in text
+    assert r"\begin{tabular}{lrrrrrr}" in text and r"\label{tab:median_metrics}" in text
+    assert r"\multicolumn{7}{l}{\textit{Forcing: nldas}}" in text and r"$\pm$" not in text
     assert latex_escape("mean_flow 5% & σ") == r"mean\_flow 5\% \& $\sigma$"

@@ -44,6 +44,6 @@ def run(args: argparse.Namespace) -> int:
     if args.table_id in TABLES and "reference" in inspect.signature(TABLES[args.table_id]).parameters:
         options["reference"] = args.reference
     built = build_table(args.table_id, metrics, **options)
-    paths = write_table(built.table, args.output, built.caption, built.notes)
+    paths = write_table(built.table, args.output, built.caption, built.notes, group=built.group)
     log.info("table %s: wrote %s", args.table_id, ", ".join(map(str, paths)))
     return 0

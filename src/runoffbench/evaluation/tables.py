@@ -5,11 +5,14 @@ Each builder takes the table of :func:`runoffbench.evaluation.collect.collect_me
 table id (``results/<experiment>/tables/<id>.csv|md|tex``) to its builder.
 
 * ``median_metrics`` — Frame et al. (2023), Table 2/C1: median of NSE, KGE, Pearson-r, α-NSE, β-NSE and
-  Peak-Timing over basins per model × forcing, with the 95 % bootstrap interval of the median.
+  Peak-Timing over basins, one row per forcing × model and one column per metric (one block per forcing
+  in the Markdown and LaTeX copies, so the table is as wide as the metric list however many forcings
+  there are), each cell the median and its 95 % bootstrap interval, ``0.71 [0.68, 0.74]``.
 * ``single_vs_ensemble`` — Kratzert et al. (2019), Table 2: mean and median NSE and the number of
   basins with NSE ≤ 0, of the single members (mean ± standard deviation over members) and of the
   ensemble mean.
-* ``benchmark`` — Nearing et al. (2021, online 2020): median KGE, bias ratio β, σ ratio α, r², FHV and
+* ``benchmark`` — Nearing et al. (2021, online 2020), Table 1, and Kratzert et al. (2019), Table 3:
+  median KGE, bias β-NSE = (μs − μo)/σo (0 is unbiased; not KGE's ratio μs/μo), σ ratio α, r², FHV and
   FLV per model × forcing; ``*`` marks a distribution that differs from the reference model's with the
   same forcing (paired Wilcoxon signed-rank test, p < 0.05).
 * ``comparison`` — every model against the reference model with the same forcing, per metric (NSE and
@@ -37,18 +40,23 @@ SIGNIFICANCE = 0.05
 
 @dataclass(frozen=True)
 class BuiltTable:
+    """Cells as text, caption and notes; ``group`` names a column whose values split the Markdown and
+    LaTeX copies into blocks (the CSV keeps it as a column)."""
+
     table: pd.DataFrame
     caption: str
     notes: tuple[str, ...] = field(default_factory=tuple)
+    group: str | None = None
 
 
 def format_median_ci(values: pd.Series, decimals: int = 2) -> str:
-    """``"0.71 ± [0.68, 0.74]"``: the median and its 95 % bootstrap interval; "–" without values."""
+    """``"0.71 [0.68, 0.74]"``: the median and, in brackets, its 95 % bootstrap interval (an interval,
+    not a symmetric ± spread); the median alone for one value; "–" without values."""
     estimate = median_ci(values)
     if estimate.n == 0:
         return "–"
     value, low, high = (_number(x, decimals) for x in (estimate.value, estimate.low, estimate.high))
-    return value if not np.isfinite(estimate.low) else f"{value} ± [{low}, {high}]"
+    return value if not np.isfinite(estimate.low) else f"{value} [{low}, {high}]"
 
 
 def run_label(model: str, forcing: str) -> str:
@@ -57,18 +65,26 @@ def run_label(model: str, forcing: str) -> str:
 
 def median_metric_table(metrics: pd.DataFrame, split: str | None = None,
                         names: tuple[str, ...] = FRAME_METRICS) -> BuiltTable:
-    """Frame et al. (2023) Table 2: rows metrics, columns model (forcing), median ± 95 % CI."""
+    """Frame et al. (2023) Table 2: a row per forcing and model, a column per metric, median [95 % CI].
+
+    Rows are ordered by forcing, then model (each in order of first appearance); the table's ``group``
+    is ``forcing``, so its Markdown and LaTeX copies show one block per forcing.
+    """
     chosen = primary_runs(metrics, split)
     _require_columns(chosen, names)
-    table = pd.DataFrame(
-        {run_label(m, f): [format_median_ci(metric_by_basin(chosen, m, f, name)) for name in names]
-         for m, f in runs(chosen)},
-        index=pd.Index(names, name="metric"),
+    forcings = list(dict.fromkeys(chosen["forcing"]))
+    order = sorted(runs(chosen), key=lambda run: forcings.index(run[1]))
+    table = pd.DataFrame.from_records(
+        [{"forcing": f, "model": m, **{name: format_median_ci(metric_by_basin(chosen, m, f, name)) for name in names}}
+         for m, f in order],
+        columns=["forcing", "model", *names],
     )
     split = chosen["split"].iloc[0]
     return BuiltTable(table, f"Median over basins of each metric, split {split}, with the 95 % bootstrap "
-                             "confidence interval of the median (Frame et al. 2023, Table 2).",
-                      ("Peak-Timing in days; the ensemble member where a model has one.",))
+                             "confidence interval of the median in brackets (Frame et al. 2023, Table 2).",
+                      ("Each cell: median [2.5 %, 97.5 %] of the percentile bootstrap of the median over basins; "
+                       "Peak-Timing in days; the ensemble member where a model has one.",),
+                      group="forcing")
 
 
 def ensemble_table(metrics: pd.DataFrame, split: str | None = None) -> BuiltTable:
@@ -97,12 +113,16 @@ def ensemble_table(metrics: pd.DataFrame, split: str | None = None) -> BuiltTabl
 
 
 def benchmark_table(metrics: pd.DataFrame, split: str | None = None, reference: str | None = None) -> BuiltTable:
-    """Nearing et al. (2021) benchmark table: medians, ``*`` where different from ``reference``."""
+    """Nearing et al. (2021) benchmark table: medians, ``*`` where different from ``reference``.
+
+    The bias is β-NSE = (μs − μo)/σo (Nearing et al. 2020, Table 1; Kratzert et al. 2019, Table 3), the
+    metric ``Beta-NSE``; KGE's ratio of means μs/μo (``Beta-KGE``) is not what these papers tabulate.
+    """
     chosen = primary_runs(metrics, split)
-    _require_columns(chosen, ("KGE", "Beta-KGE", "Alpha-NSE", "Pearson-r", "FHV", "FLV"))
+    _require_columns(chosen, ("KGE", "Beta-NSE", "Alpha-NSE", "Pearson-r", "FHV", "FLV"))
     reference = _reference_model(chosen, reference)
     chosen = chosen.assign(r2=chosen["Pearson-r"] ** 2)
-    columns = {"KGE": "KGE", "bias β": "Beta-KGE", "σ ratio α": "Alpha-NSE", "r²": "r2", "FHV [%]": "FHV",
+    columns = {"KGE": "KGE", "bias β-NSE": "Beta-NSE", "σ ratio α": "Alpha-NSE", "r²": "r2", "FHV [%]": "FHV",
                "FLV [%]": "FLV"}
     records = []
     for model, forcing in runs(chosen):
@@ -119,7 +139,11 @@ def benchmark_table(metrics: pd.DataFrame, split: str | None = None, reference: 
     split = chosen["split"].iloc[0]
     return BuiltTable(pd.DataFrame.from_records(records),
                       f"Median over basins of benchmark metrics, split {split} (Nearing et al. 2021).",
-                      (f"* the distribution over basins differs from that of {reference} with the same forcing "
+                      ("bias β-NSE = (μs − μo)/σo, the difference of the mean simulated and observed flow in "
+                       "units of the observed standard deviation (0: unbiased); σ ratio α = σs/σo; r² the squared "
+                       "Pearson correlation; FHV and FLV the high- and low-segment volume biases of the flow "
+                       "duration curve.",
+                       f"* the distribution over basins differs from that of {reference} with the same forcing "
                        f"(paired Wilcoxon signed-rank test, p < {SIGNIFICANCE}).",))
 
 
