@@ -88,27 +88,28 @@ def test_peak_timing_skips_peak_next_to_a_missing_day():
     assert np.isnan(METRICS["Peak-Timing"](obs[:-1], sim[:-1], dates[:299]))
 
 
-def test_mutual_information_of_identical_series_is_the_entropy():
+def test_histogram_mutual_information_of_identical_series_is_the_entropy():
     uniform = np.repeat(np.arange(100.0), 10)  # one value per histogram bin
-    assert METRICS["MI"](uniform, uniform) == pytest.approx(np.log(100))
+    assert METRICS["MI"](uniform, uniform, estimator="histogram") == pytest.approx(np.log(100))
     two_states = np.repeat([0.0, 5.0], 50)
-    assert METRICS["MI"](two_states, two_states) == pytest.approx(np.log(2))
+    assert METRICS["MI"](two_states, two_states, estimator="histogram") == pytest.approx(np.log(2))
 
 
-def test_mutual_information_of_independent_series_is_the_plugin_bias():
+def test_histogram_mutual_information_of_independent_series_is_the_plugin_bias():
     rng = np.random.default_rng(1)
     n = 200_000
-    value = METRICS["MI"](rng.random(n), rng.random(n))
+    value = METRICS["MI"](rng.random(n), rng.random(n), estimator="histogram")
     assert value == pytest.approx(99 ** 2 / (2 * n), rel=0.2)  # ~0.0245 nats, the estimator's bias
 
 
-def test_mutual_information_matches_sklearn_contingency_estimator():
+def test_histogram_mutual_information_matches_sklearn_contingency_estimator():
     metrics = pytest.importorskip("sklearn.metrics")
     rng = np.random.default_rng(2)
     obs = rng.gamma(2.0, 1.0, 5000)
     sim = obs * rng.lognormal(0.0, 0.3, obs.size)
     contingency = np.histogram2d(obs, sim, 100)[0]
-    assert METRICS["MI"](obs, sim) == pytest.approx(metrics.mutual_info_score(None, None, contingency=contingency))
+    assert METRICS["MI"](obs, sim, estimator="histogram") == pytest.approx(
+        metrics.mutual_info_score(None, None, contingency=contingency))
 
 
 def test_pooled_mutual_information_uses_one_histogram_over_basins():

@@ -9,6 +9,7 @@ import xarray as xr
 
 from runoffbench.cli import main
 from runoffbench.evaluation.information import histogram_mutual_information
+from runoffbench.evaluation.metrics import METRICS
 from runoffbench.evaluation.run_summary import run_summary_table, simulated_baseflow_index
 from runoffbench.predictions import make_predictions, write_predictions
 from tests.evaluation_data import BASINS, make_cache, make_run
@@ -56,6 +57,22 @@ def test_pooled_mi_uses_all_days_of_all_basins_and_runs_without_baseflow_get_nan
     assert table.loc[0, "MI-pooled"] == pytest.approx(expected, rel=1e-9)
     assert table.loc[0, "basins"] == 3
     assert np.isnan(table.loc[0, ["BFI-r", "BFI-rho", "BFI-median"]].astype(float)).all()
+
+
+def test_run_summary_gives_the_sample_size_and_the_per_basin_ksg_median(tmp_path):
+    """The pooled MI's histogram is fed basins x days; the per-basin MI (KSG) and the days per basin
+    it rests on are given beside it, so a short test period is visible in the table."""
+    cache = make_cache()
+    run = make_run(cache, "noisy", noise=0.3)
+    run["qsim"][0, :30] = np.nan  # basin 1 lacks 30 days
+    qsim = run["qsim"].values
+    write_predictions(run, tmp_path / "noisy.nc")
+    table = run_summary_table([tmp_path / "noisy.nc"], xr.open_dataset(_attributes(tmp_path / "attributes.nc")))
+    days = run["date"].size
+    assert table.loc[0, "days/basin"] == days  # the median over basins
+    assert table.loc[0, "days"] == 3 * days - 30  # the pooled histogram's sample
+    per_basin = [METRICS["MI"](run["qobs"].values[i], qsim[i]) for i in range(3)]
+    assert table.loc[0, "MI-median"] == pytest.approx(np.median(per_basin), rel=1e-9)
 
 
 def test_cli_writes_csv_markdown_and_latex_sorted_by_run(tmp_path):

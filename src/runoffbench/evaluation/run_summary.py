@@ -2,7 +2,11 @@ r"""Scores of whole runs, across basins: what a per-basin metrics file cannot ho
 
 * ``MI-pooled`` — mutual information of observed and simulated flow with the days of all basins in one
   100-bin histogram (Frame et al., 2023, Sect. 2.4: information about the streamflow of the whole
-  sample rather than of each basin).
+  sample rather than of each basin); ``days`` is that histogram's sample (days with both flows, all
+  basins together), on which the plug-in estimator's bias (~ occupied cells / 2 days) depends.
+* ``MI-median`` — median over basins of the per-basin mutual information (the metric ``MI``: the
+  Kraskov et al. 2004 k-nearest-neighbour estimator, nearly unbiased on short records), and
+  ``days/basin`` the median number of days per basin it rests on (365 for a one-year test period).
 * ``BFI-r`` / ``BFI-rho`` — Pearson and Spearman correlation across basins of the simulated baseflow
   index :math:`\sum_t Q_b^t / \sum_t Q^t` (from a run's ``baseflow`` flux) with CAMELS
   ``baseflow_index``; the baseflow index is an output the models are never trained on (Feng et al.,
@@ -27,11 +31,12 @@ import pandas as pd
 import xarray as xr
 
 from runoffbench.evaluation.across_basins import baseflow_index, baseflow_index_correlation
-from runoffbench.evaluation.information import mutual_information_pooled
+from runoffbench.evaluation.information import mutual_information, mutual_information_pooled
 from runoffbench.predictions import read_predictions
 
 RUN_COLUMNS = ["model", "forcing", "split", "member"]
-SCORE_COLUMNS = ["basins", "MI-pooled", "BFI-r", "BFI-rho", "BFI-median", "CAMELS-BFI-median"]
+SCORE_COLUMNS = ["basins", "days/basin", "days", "MI-pooled", "MI-median", "BFI-r", "BFI-rho", "BFI-median",
+                 "CAMELS-BFI-median"]
 
 
 def simulated_baseflow_index(predictions: xr.Dataset) -> pd.Series:
@@ -51,9 +56,15 @@ def summarise_run(predictions: xr.Dataset, camels_bfi: pd.Series) -> dict:
     basins = [str(b) for b in predictions["basin"].values]
     simulated = simulated_baseflow_index(predictions)
     row = {column: str(predictions.attrs[column]) for column in RUN_COLUMNS}
+    qobs, qsim = predictions["qobs"].values.astype(float), predictions["qsim"].values.astype(float)
+    days = (np.isfinite(qobs) & np.isfinite(qsim)).sum(axis=1)
+    per_basin = [mutual_information(o, s, basin=b) for o, s, b in zip(qobs, qsim, basins)]
     row.update({
         "basins": len(basins),
+        "days/basin": float(np.median(days)) if len(basins) else np.nan,
+        "days": int(days.sum()),
         "MI-pooled": mutual_information_pooled(predictions["qobs"], predictions["qsim"]),
+        "MI-median": float(np.nanmedian(per_basin)) if np.isfinite(per_basin).any() else np.nan,
         "BFI-r": baseflow_index_correlation(simulated, camels_bfi, "pearson") if len(simulated) else np.nan,
         "BFI-rho": baseflow_index_correlation(simulated, camels_bfi, "spearman") if len(simulated) else np.nan,
         "BFI-median": simulated.median() if len(simulated) else np.nan,
