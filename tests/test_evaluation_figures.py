@@ -120,3 +120,54 @@ def test_mutual_information_figure_names_its_estimator(table):
     fig = FIGURES["mutual_information_cdf"].function(table)
     notes = " ".join(text.get_text() for text in fig.axes[0].texts)
     assert "Kraskov et al. 2004" in notes and "k = 3" in notes and "independent: 0" in notes
+
+
+SEVEN_MODELS = ["lstm", "ealstm", "mclstm", "dhbv", "exphydro", "sacsma", "climatology"]
+
+
+def _map_table(forcings, gaps: bool = False, n_basins: int = 30) -> pd.DataFrame:
+    """Primary runs of seven models: a signed mass bias per basin, optionally NaN (gaps) for two basins."""
+    rng = np.random.default_rng(9)
+    rows = []
+    for model in SEVEN_MODELS:
+        for forcing in forcings:
+            bias = rng.normal(0.0, 0.2, n_basins)
+            if gaps:
+                bias[:2] = np.nan
+            rows.append(pd.DataFrame({
+                "model": model, "forcing": forcing, "split": "s1", "member": "0",
+                "basin": [f"{i:08d}" for i in range(n_basins)], "huc_02": "01",
+                "lat": rng.uniform(30, 48, n_basins), "lon": rng.uniform(-122, -70, n_basins),
+                "Mass-Bias-Positive": np.maximum(bias, 0), "Mass-Bias-Negative": np.minimum(bias, 0)}))
+    return pd.concat(rows, ignore_index=True)
+
+
+def _maps(fig):
+    return [ax for ax in fig.axes if ax.get_title()]
+
+
+@pytest.mark.parametrize("forcings, columns", [(["daymet"], 3), (["daymet", "nldas"], 4),
+                                               (["daymet", "maurer", "nldas", "nldas_extended"], 4)])
+def test_mass_bias_map_is_a_grid_of_legible_maps(forcings, columns):
+    """Seven models used to be one 2.6 × 12.9 in column of maps: now a page-wide grid, no taller than a page."""
+    fig = FIGURES["mass_bias_map"].function(_map_table(forcings))
+    maps = _maps(fig)
+    assert len(maps) == 7 * len(forcings)
+    fig.canvas.draw()
+    lefts = sorted({round(ax.get_position().x0, 3) for ax in maps})
+    assert len(lefts) == columns
+    width, height = fig.get_size_inches()
+    assert width == pytest.approx(7.2) and height <= 9.0
+    panel = maps[0].get_window_extent().width / fig.dpi
+    assert panel >= 1.6  # inches: a CONUS map with its basins still readable
+    titles = [ax.get_title() for ax in maps]
+    assert titles[0] == f"lstm ({forcings[0]})" and f"climatology ({forcings[-1]})" in titles
+
+
+def test_mass_bias_map_names_missing_records_only_when_there_are_some():
+    complete = FIGURES["mass_bias_map"].function(_map_table(["daymet"]))
+    assert all(ax.get_legend() is None for ax in complete.axes) and not complete.legends
+    gappy = FIGURES["mass_bias_map"].function(_map_table(["daymet"], gaps=True))
+    labels = [t.get_text() for legend in gappy.legends for t in legend.get_texts()]
+    labels += [t.get_text() for ax in gappy.axes if ax.get_legend() for t in ax.get_legend().get_texts()]
+    assert labels == ["no complete record (2 basins)"]
