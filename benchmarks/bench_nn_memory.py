@@ -95,7 +95,7 @@ def main() -> None:
     stage(f"read {len(basins)} basins x {len(inputs.dates)} days", started)
     started = time.perf_counter()
     normalisation = fit_normalisation(inputs, train, model_class.output_in_mm)
-    basin_std = basin_target_std(inputs, train, normalisation)
+    basin_std = basin_target_std(inputs, train)
     stage("normalisation statistics", started)
     started = time.perf_counter()
     tensors = PeriodTensors(inputs, train, normalisation, settings, basin_std, torch.device("cpu"))
@@ -106,7 +106,7 @@ def main() -> None:
     started = time.perf_counter()
     batches = trainer.epoch_batches()[: args.steps]
     for rows_ in batches:
-        loss = trainer._step(tensors.batch(rows_))
+        loss = trainer.batch_loss(tensors.batch(rows_))
         trainer.optimizer.zero_grad()
         loss.backward()
         trainer.optimizer.step()

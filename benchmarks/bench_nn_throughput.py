@@ -127,7 +127,7 @@ def ours(workdir: Path, basins: list[str], model_name: str, device: torch.device
     inputs = read_inputs(workdir / "cache.nc", workdir / "attributes.nc", basins, settings, model_class)
     normalisation = fit_normalisation(inputs, train_period, model_class.output_in_mm)
     train = PeriodTensors(inputs, train_period, normalisation, settings,
-                          basin_target_std(inputs, train_period, normalisation), device)
+                          basin_target_std(inputs, train_period), device)
     synchronise(device)
     setup = time.perf_counter() - start
     torch.manual_seed(0)
@@ -143,7 +143,7 @@ def ours(workdir: Path, basins: list[str], model_name: str, device: torch.device
         def bare_steps():
             for _ in range(steps):
                 trainer.optimizer.zero_grad(set_to_none=True)
-                trainer._step(batch).backward()
+                trainer.batch_loss(batch).backward()
                 trainer._clip()
                 trainer.optimizer.step()
 

@@ -85,8 +85,9 @@ def test_dynamic_parameters_vary_in_time(variant, dynamic):
         assert ((values >= low) & (values <= high)).all(), name
         varies = bool(values.std(dim=1).min() > 1e-4) if values.shape[1] > 1 else False
         assert varies == (name in dynamic), name
-    if "gamma" not in dynamic and variant != "delta_n_gamma_t":
-        assert (params[:, :, hbv.PARAMETER_NAMES.index("gamma")] == 1).all()  # original HBV ET
+    gamma = params[:, :, hbv.PARAMETER_NAMES.index("gamma")]
+    # Feng et al. 2022 learn γ in every variant with dynamic parameters; δn keeps the original HBV ET
+    assert bool((gamma == 1).all()) == (not dynamic)
 
 
 def test_output_is_the_mean_of_the_components():

@@ -51,8 +51,8 @@ def test_water_balance_closes_with_a_learned_recharge_fraction():
     params = _params()
     unit_beta = torch.rand(3, 1, 4, dtype=torch.float64)
 
-    def fraction(wetness, water_input, beta):  # any map into [0, 1]
-        return torch.sigmoid(3.0 * wetness - torch.log1p(water_input) + beta)
+    def fraction(soil, fc, water_input, beta):  # any map into [0, 1]
+        return torch.sigmoid(3.0 * soil / fc - torch.log1p(water_input) + beta)
 
     out, _ = hbv.simulate(prcp, temp, pet, params, recharge_fraction=fraction, unit_beta=unit_beta)
     initial = torch.full((3, 4), 5 * hbv.INITIAL_STORAGE, dtype=torch.float64)

@@ -62,7 +62,7 @@ def _trainer(data, tmp_path, **overrides):
     inputs = read_inputs(data / "daymet.nc", data / "attributes.nc", BASINS, settings, model_class)
     normalisation = fit_normalisation(inputs, PERIODS["train"], False)
     tensors = PeriodTensors(inputs, PERIODS["train"], normalisation, settings,
-                            basin_target_std(inputs, PERIODS["train"], normalisation), torch.device("cpu"))
+                            basin_target_std(inputs, PERIODS["train"]), torch.device("cpu"))
     torch.manual_seed(0)
     model = model_class({"hidden_size": 4, "dropout": 0.0, "training": "local", "n_basins": 3}, 5, 1)
     return trainer_module.Trainer(model, settings, tensors, tmp_path, seed=0)
@@ -87,7 +87,7 @@ def test_a_basin_update_depends_on_its_own_data_only(data, tmp_path):
 
     def gradients(batch):
         trainer.model.zero_grad()
-        trainer._step(batch).backward()
+        trainer.batch_loss(batch).backward()
         trainer._clip()
         return {name: p.grad.clone() for name, p in trainer.model.named_parameters()}
 

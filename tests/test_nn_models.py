@@ -97,13 +97,14 @@ def test_mclstm_gradients_are_finite_with_a_dead_row():
 def test_mclstm_matches_a_row_normalised_redistribution_matrix():
     """The fused step (R never formed) equals m = R_tᵀ c + i x with R_t from normalised_relu_rows."""
     model, batch = _mclstm(hidden=5, n_trash=2), _mass_batch(samples=2, days=3)
-    hidden, n_aux = 5, 5
+    hidden, n_aux = 5, 6  # the raw mass input, 3 dynamic auxiliaries, 2 statics
     with torch.no_grad():
         model.gates.bias[2 * hidden + 5 : 2 * hidden + 10] = -40.0  # row 1 of R: no positive entry
         out = model(batch)
         c = torch.zeros(2, hidden, dtype=torch.float64)
         for t in range(3):
-            u = torch.cat([batch["x_d"][:, t], batch["x_s"], c / (c.sum(-1, keepdim=True) + kernels.STATE_EPSILON)], -1)
+            u = torch.cat([batch["x_mass"][:, t], batch["x_d"][:, t], batch["x_s"],
+                           c / (c.sum(-1, keepdim=True) + kernels.STATE_EPSILON)], -1)
             pre = model.gates(u)
             i = torch.sigmoid(pre[:, :hidden])
             i = i / i.sum(-1, keepdim=True)
@@ -217,3 +218,63 @@ def test_local_lstm_grouped_batches_match_per_sample_weights():
     shuffled = torch.tensor([1, 0, 3, 2, 5, 4, 0])  # not in runs of equal length: per-sample weights
     alone = model({k: v[shuffled] for k, v in batch.items()})["q"]
     torch.testing.assert_close(grouped[shuffled], alone, rtol=1e-5, atol=1e-6)
+
+
+def test_every_mclstm_gate_sees_the_mass_input():
+    """How today's rain is split between the cells depends on how much rain falls (Frame et al. 2023
+    eqs. B3-B5): with the same auxiliaries and cell states, rain of 1 and of 50 mm is distributed
+    over the cells in different proportions, and the output gate differs."""
+    model = _mclstm(hidden=4, n_aux=2, n_static=0)
+    batch = _mass_batch(samples=2, days=1, n_aux=2, n_static=0)
+    batch["x_d"][1] = batch["x_d"][0]
+    batch["x_mass"][:, 0, 0] = torch.tensor([1.0, 50.0], dtype=torch.float64)
+    with torch.no_grad():
+        out = model(batch)
+    storage_share = out["storage"][:, 0] / batch["x_mass"][:, 0, 0]  # zero initial states: one step of rain
+    assert not torch.allclose(storage_share[0], storage_share[1], rtol=1e-6)
+    for choice, width in (("raw", 1 + 2), ("normalised", 2), ("both", 1 + 2)):
+        assert MCLSTM({"hidden_size": 4, "mass_gate_input": choice}, 2, 0).n_aux == width
+    assert MCLSTM.normalised_inputs(["prcp", "tmax"], {"mass_gate_input": "normalised"}) == ["prcp", "tmax"]
+    assert MCLSTM.normalised_inputs(["prcp", "tmax"], {}) == ["tmax"]
+    with pytest.raises(ConfigError, match="mass_gate_input: unknown 'log'"):
+        MCLSTM({"hidden_size": 4, "mass_gate_input": "log"}, 2, 0)
+
+
+def test_mclstm_output_gate_starts_open_as_published():
+    """Hoedt et al.'s hydrology configuration (initial_forget_bias: 3, on the output gate in
+    neuralhydrology): the output-gate bias starts at +3."""
+    model = MCLSTM({"hidden_size": 4}, 2, 1)
+    torch.testing.assert_close(model.gates.bias[4:8], torch.full((4,), 3.0))
+
+
+def test_mclstm_equals_neuralhydrology_cell_with_copied_weights():
+    """Our MC-LSTM and neuralhydrology 1.13's ``_MCLSTMCell`` (raw mass input in every gate) agree to
+    1e-6 with the same weights. One sample: neuralhydrology normalises the cell state by the L1 norm
+    of the whole batch (our per-sample normalisation is one of the fixed defects), and with weights
+    whose redistribution rows stay positive (its normalised ReLU deletes the mass of a dead row)."""
+    mclstm_nh = pytest.importorskip("neuralhydrology.modelzoo.mclstm")
+    hidden, n_dynamic, n_static, days = 6, 3, 2, 40
+    torch.manual_seed(3)
+    ours = MCLSTM({"hidden_size": hidden}, n_dynamic, n_static).double()
+    with torch.no_grad():
+        ours.gates.weight.normal_(0.0, 0.3)
+        ours.gates.bias[2 * hidden :] += 0.5  # positive redistribution rows
+    cfg = type("Cfg", (), {"initial_forget_bias": None})()
+    theirs = mclstm_nh._MCLSTMCell(mass_input_size=1, aux_input_size=n_dynamic + n_static, hidden_size=hidden,
+                                   cfg=cfg).double()
+    weight, bias = ours.gates.weight.detach(), ours.gates.bias.detach()
+    with torch.no_grad():  # rows: input gate, output gate, redistribution; columns: [mass, x_d, x_s, c]
+        theirs.input_gate.fc.weight.copy_(weight[:hidden])
+        theirs.input_gate.fc.bias.copy_(bias[:hidden])
+        theirs.output_gate.fc.weight.copy_(weight[hidden : 2 * hidden])
+        theirs.output_gate.fc.bias.copy_(bias[hidden : 2 * hidden])
+        theirs.redistribution.fc.weight.copy_(weight[2 * hidden :])
+        theirs.redistribution.fc.bias.copy_(bias[2 * hidden :])
+    batch = _mass_batch(samples=1, days=days, n_aux=n_dynamic, n_static=n_static, seed=4)
+    with torch.no_grad():
+        out = ours(batch)
+        x_a = torch.cat([batch["x_d"], batch["x_s"].unsqueeze(1).expand(-1, days, -1)], -1)
+        m_out, c = theirs(batch["x_mass"].transpose(0, 1), x_a.transpose(0, 1))
+    torch.testing.assert_close(out["q"], m_out[:, :, 1:].sum(-1).transpose(0, 1), rtol=1e-6, atol=1e-6)
+    torch.testing.assert_close(out["trash"], m_out[:, :, 0].transpose(0, 1), rtol=1e-6, atol=1e-6)
+    torch.testing.assert_close(out["storage"], c.sum(-1).transpose(0, 1), rtol=1e-6, atol=1e-6)

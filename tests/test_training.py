@@ -124,7 +124,7 @@ def test_killed_run_resumes_to_the_same_weights(data, tmp_path, monkeypatch):
 
 
 def test_nan_losses_skip_batches_then_abort(data, tmp_path, monkeypatch):
-    monkeypatch.setattr(trainer_module.Trainer, "_step", lambda self, batch: torch.tensor(float("nan"), requires_grad=True))
+    monkeypatch.setattr(trainer_module.Trainer, "batch_loss", lambda self, batch, noise=True: torch.tensor(float("nan"), requires_grad=True))
     with pytest.warns(RuntimeWarning, match="non-finite loss"), pytest.raises(trainer_module.TrainingError, match="3 batches in a row"):
         _run(data, tmp_path / "nan", static_attributes=["p_mean"], max_nan_batches=3)
 
@@ -156,7 +156,7 @@ def test_cli_trains_one_run(data, tmp_path):
         ({"loss": "kge"}, ConfigError, "unknown loss 'kge'"),
         ({"static_attributes": ["p_mean", "aridity"]}, DataError, "03000003: aridity"),  # NaN there
         ({"static_attributes": ["porosity"]}, DataError, r"\['porosity'\] not in"),
-        ({"dynamic_inputs": ["prcp", "pet"]}, DataError, r"\['pet'\] not in the forcing cache"),
+        ({"dynamic_inputs": ["prcp", "soil_moisture"]}, DataError, r"\[.soil_moisture.\] not in the forcing cache .*derived: tmean"),
         ({"periods": {**PERIODS, "test": Period(pd.Timestamp("2001-10-01"), pd.Timestamp("2002-03-31"))}},
          DataError, "test period 2001-10-01..2002-03-31 lies outside"),
         ({"optimizer": "sgd"}, ConfigError, "models.lstm.optimizer"),

@@ -34,6 +34,9 @@ from runoffbench.training.settings import TrainSettings
 TARGET = "qobs"
 #: cache variables (and the ``lat`` coordinate) from which :data:`RAW_FORCINGS` are derived
 RAW_CACHE_VARIABLES = ("prcp", "tmax", "tmin", "dayl", "lat")
+#: dynamic inputs computed from the cache, with the cache variables they need: the mean temperature
+#: (T_max + T_min)/2 and Hargreaves (1985) PET, the inputs of Feng et al. (2022)'s parameter network
+DERIVED_INPUTS: dict[str, tuple[str, ...]] = {"tmean": ("tmax", "tmin"), "pet": ("tmax", "tmin", "lat")}
 
 
 @dataclass
@@ -81,27 +84,28 @@ def _std(values: np.ndarray, axis) -> np.ndarray:
 
 
 def model_dynamic_names(settings: TrainSettings, model_class: type[NeuralModel]) -> list[str]:
-    """The normalised dynamic inputs the model sees: without precipitation for mass-input models."""
-    names = list(settings.dynamic_inputs)
-    return [n for n in names if n != "prcp"] if model_class.mass_input else names
+    """The standardised dynamic inputs the model sees (:meth:`NeuralModel.normalised_inputs`)."""
+    return model_class.normalised_inputs(settings.dynamic_inputs, settings.model_options)
+
+
+def daily_series(cache: xr.Dataset, name: str) -> np.ndarray:
+    """(N, D) float64 values of a cache variable, a :data:`DERIVED_INPUTS` entry, ``lat`` or ``doy``."""
+    shape = (cache.sizes["basin"], cache.sizes["date"])
+    if name == "lat":
+        return np.broadcast_to(np.asarray(cache["lat"].values, "float64")[:, None], shape)
+    if name == "doy":
+        return np.broadcast_to(pd.DatetimeIndex(cache["date"].values).day_of_year.to_numpy("float64"), shape)
+    if name == "tmean":
+        return 0.5 * (daily_series(cache, "tmax") + daily_series(cache, "tmin"))
+    if name == "pet":
+        return hargreaves(daily_series(cache, "tmin"), daily_series(cache, "tmax"), daily_series(cache, "lat"),
+                          daily_series(cache, "doy"))
+    return cache[name].values.astype("float64")
 
 
 def _raw_forcings(cache: xr.Dataset) -> np.ndarray:
     """(N, D, k) physical forcings in the order of :data:`RAW_FORCINGS`."""
-    tmax, tmin = cache["tmax"].values.astype("float64"), cache["tmin"].values.astype("float64")
-    lat = np.asarray(cache["lat"].values, "float64")[:, None] * np.ones((1, cache.sizes["date"]))
-    doy = np.ones((cache.sizes["basin"], 1)) * pd.DatetimeIndex(cache["date"].values).day_of_year.to_numpy()[None, :]
-    channels = {
-        "prcp": cache["prcp"].values,
-        "tmean": 0.5 * (tmax + tmin),
-        "pet": hargreaves(tmin, tmax, lat, doy),
-        "tmax": tmax,
-        "tmin": tmin,
-        "dayl": cache["dayl"].values,
-        "lat": lat,
-        "doy": doy,
-    }
-    return np.stack([np.asarray(channels[name], "float32") for name in RAW_FORCINGS], axis=-1)
+    return np.stack([daily_series(cache, name).astype("float32") for name in RAW_FORCINGS], axis=-1)
 
 
 def read_inputs(
@@ -116,11 +120,17 @@ def read_inputs(
 
     cache = open_cache(cache_path)
     cache = cache.assign_coords(basin=cache["basin"].astype(str))
-    absent = [v for v in settings.dynamic_inputs if v not in cache.data_vars or v == TARGET]
+    def available(name: str) -> bool:
+        if name in DERIVED_INPUTS:
+            return all(v in cache.variables for v in DERIVED_INPUTS[name])
+        return name in cache.data_vars and name != TARGET
+
+    absent = [v for v in settings.dynamic_inputs if not available(v)]
     if absent:
+        derived = ", ".join(f"{k} from {'/'.join(v)}" for k, v in DERIVED_INPUTS.items())
         raise DataError(
             f"models.{settings.name}.dynamic_inputs: {absent} not in the forcing cache {cache_path} "
-            f"(it holds {', '.join(v for v in cache.data_vars if v != TARGET)})"
+            f"(it holds {', '.join(v for v in cache.data_vars if v != TARGET)}; derived: {derived})"
         )
     needed = [(TARGET, "the target")]
     if model_class.mass_input:
@@ -139,7 +149,7 @@ def read_inputs(
     return BasinInputs(
         basins=list(basins),
         dates=pd.DatetimeIndex(cache["date"].values),
-        dynamic=np.stack([cache[v].values.astype("float32") for v in dynamic_names], axis=-1)
+        dynamic=np.stack([daily_series(cache, v).astype("float32") for v in dynamic_names], axis=-1)
         if dynamic_names else np.zeros((len(basins), cache.sizes["date"], 0), "float32"),
         static=static,
         mass=cache["prcp"].values.astype("float32")[..., None],
@@ -203,7 +213,11 @@ def fit_normalisation(inputs: BasinInputs, train: Period, target_in_mm: bool) ->
 
 
 class PeriodTensors:
-    """Normalised tensors of one period (with its context days) on ``device``, and its valid windows."""
+    """Normalised tensors of one period (with its context days) on ``device``, and its valid windows.
+
+    The context is the ``sequence_length − 1`` days before the period (the first window's history) or
+    ``context`` days, as far as the data reach back.
+    """
 
     def __init__(
         self,
@@ -214,9 +228,10 @@ class PeriodTensors:
         basin_std: np.ndarray,
         device: torch.device,
         dtype: torch.dtype = torch.float32,
+        context: int | None = None,
     ) -> None:
         days = inputs.period_slice(period)
-        context = settings.sequence_length - 1
+        context = settings.sequence_length - 1 if context is None else context
         first = max(days.start - context, 0)
         self.period_dates = inputs.dates[days]
         self.offset = days.start - first  # index of the period's first day in the tensors
@@ -236,9 +251,18 @@ class PeriodTensors:
         self.x_mass = tensor(inputs.mass[:, window])
         self.x_raw = tensor(inputs.raw[:, window]) if inputs.raw is not None else None
         self.y = tensor((inputs.target[:, window] - n.target_mean) / n.target_std)
+        self.target_mean, self.target_std = float(n.target_mean), float(n.target_std)
         self.basin_std = tensor(basin_std)
         self.steps = torch.arange(-self.length + 1, 1, device=device)
         self.window_basin, self.window_end = self._valid_windows()
+
+    def to_mm(self, values: torch.Tensor) -> torch.Tensor:
+        """Values in the units of ``y`` (standardised, or mm/day for ``output_in_mm`` models) in mm/day."""
+        return values * self.target_std + self.target_mean
+
+    def from_mm(self, values: torch.Tensor) -> torch.Tensor:
+        """The inverse of :meth:`to_mm`."""
+        return (values - self.target_mean) / self.target_std
 
     def _input_ok(self) -> torch.Tensor:
         """(N, D) True where every input of the day is finite."""
@@ -290,10 +314,10 @@ class PeriodTensors:
         return self.gather(self.window_basin[rows], self.window_end[rows])
 
 
-def basin_target_std(inputs: BasinInputs, train: Period, normalisation: Normalisation) -> np.ndarray:
-    """Per-basin training-period standard deviation of the target, in the loss's units (NSE*)."""
+def basin_target_std(inputs: BasinInputs, train: Period) -> np.ndarray:
+    """Per-basin training-period standard deviation of the target in mm/day (s(b) of NSE*)."""
     target = inputs.target[:, inputs.period_slice(train)]
     with warnings.catch_warnings(), np.errstate(invalid="ignore"):
         warnings.simplefilter("ignore", RuntimeWarning)  # a basin without observations: std 1, no windows
-        std = np.nanstd(target, axis=1) / normalisation.target_std
+        std = np.nanstd(target, axis=1)
     return np.where(np.isfinite(std), std, 1.0).astype("float32")

@@ -2,8 +2,11 @@
 
 Sequence-to-one models predict day e from the window of ``sequence_length`` days ending on e: every
 (basin, day) of the period is one window, gathered in batches of ``batch_size``. Sequence-to-sequence
-models run once over the whole period per basin, with the ``sequence_length − 1`` days before it as
-warm-up. Days whose window lacks inputs (a gap, or no data before the period) get NaN. ``q`` is
+models run once over the whole period per basin, spun up over the days before it that the tensors
+hold (``test_warmup``, :func:`runoffbench.training.run.spinup_days`); the batch's ``static_day`` is
+the last of those days, so a model that takes time-invariant parameters from one day of its window
+(the δ models) takes them from the end of the spin-up, never from a day of the test period — every
+prediction is causal. Days whose window lacks inputs (a gap, or no data before the period) get NaN. ``q`` is
 de-normalised to mm/day unless the model predicts in mm/day already.
 """
 
@@ -46,7 +49,7 @@ def predict(
         for start in range(0, n_basins, batch_size):
             basins = torch.arange(start, min(start + batch_size, n_basins), device=data.device)
             batch = {"x_d": data.x_d[basins], "x_s": data.x_s[basins], "x_mass": data.x_mass[basins],
-                     "basin": basins}
+                     "basin": basins, "static_day": max(data.offset - 1, 0)}
             if data.x_raw is not None:
                 batch["x_raw"] = data.x_raw[basins]
             result = model(batch)

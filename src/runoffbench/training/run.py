@@ -77,6 +77,18 @@ def training_period(settings: TrainSettings, train: Period) -> Period:
     return Period(pd.Timestamp(start), train.end)
 
 
+def spinup_days(settings: TrainSettings, train: Period) -> int | None:
+    """Days before the test period the tensors hold: the spin-up of sequence-to-sequence models.
+
+    ``test_warmup`` days, by default the training period's length — Feng et al. (2022) initialise the
+    test-period states by running over the whole training period; None (the window history) for
+    sequence-to-one models.
+    """
+    if settings.mode != "seq2seq":
+        return None
+    return settings.test_warmup if settings.test_warmup is not None else len(pd.date_range(train.start, train.end))
+
+
 def prediction_batch_size(settings: TrainSettings, n_basins: int) -> int:
     """Windows (sequence-to-one) or basins (sequence-to-sequence) per prediction batch: as many as four
     training steps use (no gradients are kept); local training steps take ``batch_size`` per basin."""
@@ -105,10 +117,10 @@ def train_run(
     for name, period in periods.items():
         check_period(inputs, period, name, cache)
     normalisation = fit_normalisation(inputs, periods["train"], model_class.output_in_mm)
-    basin_std = basin_target_std(inputs, periods["train"], normalisation)
+    basin_std = basin_target_std(inputs, periods["train"])
 
-    def tensors(name: str) -> PeriodTensors:
-        return PeriodTensors(inputs, periods[name], normalisation, settings, basin_std, device)
+    def tensors(name: str, context: int | None = None) -> PeriodTensors:
+        return PeriodTensors(inputs, periods[name], normalisation, settings, basin_std, device, context=context)
 
     train = tensors("train")
     if train.n_windows == 0:
@@ -134,12 +146,14 @@ def train_run(
         "device": str(device),
     }
     write_text_atomic(output / "config.yaml", yaml.safe_dump(resolved, sort_keys=False))
-    noise_scale = float(np.nanstd(inputs.target[:, inputs.period_slice(periods["train"])])) if model_class.output_in_mm else 1.0
-    Trainer(model, settings, train, output, seed, validation=validation, noise_scale=noise_scale).fit()
+    pooled_std = float(np.nanstd(inputs.target[:, inputs.period_slice(periods["train"])]))
+    Trainer(model, settings, train, output, seed, validation=validation, pooled_std=pooled_std).fit()
     with atomic_output(output / "model.pt") as temporary:
         torch.save({"model": model.state_dict(), "normalisation": normalisation.to_dict(),
                     "settings": settings.to_dict(), "model_options": options}, temporary)
-    test = tensors("test")
+    test = tensors("test", spinup_days(settings, periods["train"]))
+    if settings.mode == "seq2seq":
+        log.info("test period spun up over %d days before %s", test.offset, periods["test"].start.date())
     arrays = predict(model, test, normalisation, prediction_batch_size(settings, len(basins)))
     fluxes = {name: (arrays[name], units) for name, units in model_class.fluxes.items()}
     dataset = make_predictions(arrays["qsim"], arrays["qobs"], basins, test.period_dates, model=settings.name,

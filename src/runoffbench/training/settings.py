@@ -16,6 +16,17 @@ amounts 1, 3, 6, 9, 12, 15): one contiguous block ending on the period's last da
 normalisation statistics come as well; input windows may reach back before it, as at the start of
 any period, so no window is cut.
 
+``test_warmup`` (sequence-to-sequence models): the days before the test period over which the model
+spins up its states for the test-period prediction; null (default) takes the training period's
+length, Feng et al. (2022)'s protocol (the cache's first day limits it).
+
+Target noise
+------------
+``target_noise_std`` > 0 adds Gaussian noise to the training targets, ``target_noise: relative``
+(default, Frame et al. 2023 and neuralhydrology) with a standard deviation of ``target_noise_std`` ×
+each target value, ``pooled`` with ``target_noise_std`` × the pooled training-period standard
+deviation (:func:`runoffbench.training.trainer.add_target_noise`).
+
 Learning-rate schedule
 ----------------------
 ``learning_rate`` is a number or a mapping ``{epoch: lr}``. Epochs count from 1 and key k applies
@@ -32,11 +43,13 @@ from typing import Any
 import torch
 
 from runoffbench.errors import ConfigError
+from runoffbench.models.nn import NeuralModel, get_model
 
 OPTIMIZERS = ("adam", "adadelta")
 MODES = ("seq2one", "seq2seq")
 TRAINING = ("regional", "local")
-DEFAULT_DYNAMIC_INPUTS = ("prcp", "srad", "tmax", "tmin", "vp")
+#: ``target_noise``: σ = target_noise_std × each target value (Frame et al. 2023) or × the pooled std
+TARGET_NOISE_FORMS = ("relative", "pooled")
 
 
 @dataclass(frozen=True)
@@ -45,7 +58,7 @@ class TrainSettings:
 
     name: str
     model: str
-    dynamic_inputs: tuple[str, ...] = DEFAULT_DYNAMIC_INPUTS
+    dynamic_inputs: tuple[str, ...] = NeuralModel.default_dynamic_inputs
     static_attributes: tuple[str, ...] = ()
     training: str = "regional"
     mode: str = "seq2one"
@@ -58,6 +71,8 @@ class TrainSettings:
     loss: str = "nse"
     clip_grad_norm: float | None = 1.0
     target_noise_std: float = 0.0
+    target_noise: str = "relative"
+    test_warmup: int | None = None
     patience: int | None = None
     batches_per_epoch: int | None = None
     train_years: int | None = None
@@ -110,6 +125,7 @@ def parse_settings(name: str, entry: Mapping[str, Any]) -> TrainSettings:
     options = {k: v for k, v in entry.items() if k not in _OWN_KEYS and k not in _WORKFLOW_KEYS}
     options.update(entry.get("options") or {})
     values.setdefault("model", name)
+    values.setdefault("dynamic_inputs", get_model(values["model"]).default_dynamic_inputs)
     for key in ("dynamic_inputs", "static_attributes", "seeds"):
         if key in values:
             _check(isinstance(values[key], (list, tuple)), f"{where}.{key}", f"expected a list, got {values[key]!r}")
@@ -136,8 +152,13 @@ def parse_settings(name: str, entry: Mapping[str, Any]) -> TrainSettings:
         value = getattr(settings, key)
         _check(value is None or (isinstance(value, int) and not isinstance(value, bool) and value >= 1),
                f"{where}.{key}", f"expected a positive integer or null, got {value!r}")
+    _check(settings.test_warmup is None or (isinstance(settings.test_warmup, int) and not isinstance(settings.test_warmup, bool)
+                                            and settings.test_warmup >= 0),
+           f"{where}.test_warmup", f"expected days >= 0 or null, got {settings.test_warmup!r}")
     _check(settings.clip_grad_norm is None or settings.clip_grad_norm > 0, f"{where}.clip_grad_norm", "must be positive or null")
     _check(settings.target_noise_std >= 0, f"{where}.target_noise_std", "must be >= 0")
+    _check(settings.target_noise in TARGET_NOISE_FORMS, f"{where}.target_noise",
+           f"unknown {settings.target_noise!r}; known: {', '.join(TARGET_NOISE_FORMS)}")
     _check(len(settings.dynamic_inputs) > 0, f"{where}.dynamic_inputs", "needs at least one variable")
     _check(settings.device == "auto" or settings.device.split(":")[0] in ("cpu", "cuda"), f"{where}.device",
            f"expected auto, cpu or cuda[:N], got {settings.device!r}")

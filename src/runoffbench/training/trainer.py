@@ -2,10 +2,10 @@
 
 Per epoch (numbered from 1): set the learning rate of the epoch (:meth:`TrainSettings.lr_for_epoch`),
 draw the epoch's batches (:meth:`Trainer.epoch_batches`), and for each batch gather the windows, add
-relative Gaussian noise to the target (standard deviation ``target_noise_std`` × the training-period
-standard deviation of the target), compute the loss on the last day (sequence-to-one) or on the days
-after the warm-up (sequence-to-sequence), clip the gradient norm and step the optimiser (Adam or
-Adadelta). A non-finite loss skips the batch with a warning; ``max_nan_batches`` of them in a row
+Gaussian noise to the target (:func:`add_target_noise`), compute the loss on the last day
+(sequence-to-one) or on the days after the warm-up (sequence-to-sequence) in the loss's units
+(:attr:`~runoffbench.training.losses.Loss.units`: mm/day for NSE*, whatever the model predicts),
+clip the gradient norm and step the optimiser (Adam or Adadelta). A non-finite loss skips the batch with a warning; ``max_nan_batches`` of them in a row
 abort with a :class:`TrainingError`.
 
 Regional training (one model): the batches are a random permutation of all valid training windows
@@ -51,7 +51,7 @@ from runoffbench.errors import ConfigError, RunoffbenchError
 from runoffbench.io import atomic_output
 from runoffbench.models.nn.base import NeuralModel
 from runoffbench.training.data import PeriodTensors
-from runoffbench.training.losses import get_loss
+from runoffbench.training.losses import STANDARDISED, get_loss
 from runoffbench.training.settings import TrainSettings
 
 log = logging.getLogger(__name__)
@@ -71,6 +71,21 @@ def make_optimizer(settings: TrainSettings, parameters) -> torch.optim.Optimizer
     return torch.optim.Adam(parameters, lr=lr)
 
 
+def add_target_noise(target_mm: torch.Tensor, std: float, form: str, pooled_std: float,
+                     generator: torch.Generator) -> torch.Tensor:
+    """The target (mm/day) plus Gaussian noise, a regulariser against over-fitting the observations.
+
+    ``relative`` (default): heteroscedastic, the standard deviation is ``std`` × each target value —
+    Frame et al. (2023), Sect. 2.2.3, and neuralhydrology's ``BaseTrainer`` (which adds
+    (y + μ/σ)·ε, ε ~ N(0, std), to the standardised target y: noise std × the value in physical
+    units), so that near-zero flows get near-zero noise. ``pooled``: homoscedastic, ``std`` × the
+    training-period standard deviation of the target over all basins (``pooled_std``, mm/day).
+    """
+    noise = torch.randn(target_mm.shape, generator=generator, device=target_mm.device, dtype=target_mm.dtype)
+    scale = target_mm.abs() if form == "relative" else pooled_std
+    return target_mm + noise * std * scale
+
+
 def loss_slice(settings: TrainSettings) -> slice:
     """The days of a window the loss sees: the last (sequence-to-one) or those after the warm-up."""
     return slice(-1, None) if settings.mode == "seq2one" else slice(settings.warmup, None)
@@ -87,7 +102,7 @@ class Trainer:
         run_dir: str | Path,
         seed: int,
         validation: PeriodTensors | None = None,
-        noise_scale: float = 1.0,
+        pooled_std: float = 1.0,
     ) -> None:
         self.model = model
         self.settings = settings
@@ -95,7 +110,7 @@ class Trainer:
         self.validation = validation if settings.patience is not None else None
         self.run_dir = Path(run_dir)
         self.seed = seed
-        self.noise_scale = noise_scale
+        self.pooled_std = pooled_std
         self.loss = get_loss(settings.loss)
         self.optimizer = make_optimizer(settings, model.parameters())
         self.device = train.device
@@ -184,12 +199,21 @@ class Trainer:
         rows = order.gather(1, position) + offsets[:, None]  # (basins, steps × size), cycling
         return [rows[:, k * size : (k + 1) * size].reshape(-1) for k in range(steps)]
 
-    def _step(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
-        target = batch["y"][:, self.window]
-        if self.settings.target_noise_std > 0:
-            noise = torch.randn(target.shape, generator=self.generator, device=self.device, dtype=target.dtype)
-            target = target + noise * self.settings.target_noise_std * self.noise_scale
-        prediction = self.model(batch)["q"][:, self.window]
+    def _in_loss_units(self, prediction: torch.Tensor, target: torch.Tensor, noise: bool):
+        """Prediction and target (model units) in the loss's units; the target noisy with ``noise``."""
+        data = self.train_data
+        prediction, target = data.to_mm(prediction), data.to_mm(target)
+        if noise and self.settings.target_noise_std > 0:
+            target = add_target_noise(target, self.settings.target_noise_std, self.settings.target_noise,
+                                      self.pooled_std, self.generator)
+        if self.loss.units == STANDARDISED:
+            return data.from_mm(prediction), data.from_mm(target)
+        return prediction, target
+
+    def batch_loss(self, batch: dict[str, torch.Tensor], noise: bool = True) -> torch.Tensor:
+        """The training loss of one batch (with target noise unless ``noise`` is False)."""
+        prediction, target = self._in_loss_units(self.model(batch)["q"][:, self.window],
+                                                 batch["y"][:, self.window], noise)
         if not self.local:
             return self.loss(prediction, target, batch["basin_std"])
         sums = self.loss.sums(prediction, target, batch["basin_std"], batch["basin"], self.n_basins)
@@ -227,7 +251,7 @@ class Trainer:
         total, used, skipped, in_a_row = 0.0, 0, 0, 0
         for number, rows in enumerate(tqdm(batches, desc=f"epoch {self.epoch}/{self.settings.epochs}",
                                            unit="batch", leave=False, mininterval=5)):
-            loss = self._step(data.batch(rows))
+            loss = self.batch_loss(data.batch(rows))
             value = float(loss.detach())
             if not math.isfinite(value):
                 skipped += 1
@@ -259,9 +283,9 @@ class Trainer:
         for start in range(0, data.n_windows, size):
             rows = torch.arange(start, min(start + size, data.n_windows), device=self.device)
             batch = data.batch(rows)
-            prediction = self.model(batch)["q"][:, self.window]
-            part = self.loss.sums(prediction, batch["y"][:, self.window], batch["basin_std"], batch["basin"],
-                                  self.n_basins).double()
+            prediction, target = self._in_loss_units(self.model(batch)["q"][:, self.window],
+                                                     batch["y"][:, self.window], noise=False)
+            part = self.loss.sums(prediction, target, batch["basin_std"], batch["basin"], self.n_basins).double()
             sums = part if sums is None else sums + part
         if sums is None:
             return torch.full_like(self.best_loss, math.nan)

@@ -35,7 +35,7 @@ states named as in the prediction contract (``et``, ``baseflow``, ``swe``, ``sto
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 import torch
@@ -54,8 +54,11 @@ class NeuralModel(torch.nn.Module):
     Class attributes tell the trainer how to feed and read a model:
 
     ``mass_input``
-        precipitation enters un-normalised as ``x_mass`` (MC-LSTM); the trainer then drops
-        ``prcp`` from ``x_d``.
+        precipitation enters un-normalised as ``x_mass`` (MC-LSTM); :meth:`normalised_inputs` says
+        whether ``prcp`` also stays in ``x_d``.
+    ``default_dynamic_inputs``
+        the dynamic inputs when the config names none (cache variables or the derived ``tmean`` and
+        ``pet``, :data:`runoffbench.training.data.DERIVED_INPUTS`).
     ``output_in_mm``
         ``q`` is in mm/day; otherwise it is in normalised target units.
     ``needs_raw_forcing``
@@ -75,6 +78,7 @@ class NeuralModel(torch.nn.Module):
     sequence_to_one_ok: ClassVar[bool] = True
     supports_local: ClassVar[bool] = False
     fluxes: ClassVar[Mapping[str, str]] = {}
+    default_dynamic_inputs: ClassVar[tuple[str, ...]] = ("prcp", "srad", "tmax", "tmin", "vp")
 
     def __init__(self, config: Mapping[str, Any], n_dynamic: int, n_static: int) -> None:
         super().__init__()
@@ -88,6 +92,11 @@ class NeuralModel(torch.nn.Module):
                 f"models.{self.config.get('name', type(self).__name__)}.training: "
                 f"{type(self).__name__} does not support local (per-basin) training"
             )
+
+    @classmethod
+    def normalised_inputs(cls, dynamic_inputs: Sequence[str], config: Mapping[str, Any]) -> list[str]:
+        """The dynamic inputs the model reads standardised in ``x_d`` (default: all of them)."""
+        return list(dynamic_inputs)
 
     def forward(self, batch: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:  # pragma: no cover
         raise NotImplementedError

@@ -6,8 +6,12 @@ sigmoid, unit-scaled HBV parameters for each of C components plus the two routin
 
     u_t = σ(g(x_1 … x_t)) ∈ (0, 1)^(n·C + 2),     θ = θ_min + u (θ_max − θ_min)
 
-Static parameters (and routing) take g's output on the last day of the window; dynamic parameters
-(β^t, γ^t) take each day's output. HBV (:mod:`~runoffbench.models.nn.hbv`) runs the C components on
+Static parameters (and routing) take g's output on one day of the window: the last one in training
+(Feng et al.'s code, ``staind = −1``), and in test-period prediction the last day of the spin-up
+before the test period (``batch["static_day"]``, set by :func:`runoffbench.training.predict.predict`):
+with the spin-up over the training period that is the network's output at the end of the training
+period, Feng et al. 2022's test protocol, and flow on a test day never depends on later forcings.
+Dynamic parameters (β^t, γ^t) take each day's output. HBV (:mod:`~runoffbench.models.nn.hbv`) runs the C components on
 the raw precipitation, mean temperature and Hargreaves (1985) PET of ``x_raw`` (computed by the data
 path with :func:`runoffbench.models.conceptual.pet.hargreaves`); the component mean of the runoff is
 routed by a gamma unit hydrograph (:mod:`~runoffbench.models.nn.routing`).
@@ -26,16 +30,25 @@ variant                    paper         structure
 =========================  ============  =================================================
 ``dpl_hbv``                dPL+HBV (δ1)  1 component, static parameters, γ = 1
 ``delta_n``                δn            C components (``components``, 16), static, γ = 1
-``delta_n_beta_t``         δn(β^t)       dynamic β, γ = 1
+``delta_n_beta_t``         δn(β^t)       dynamic β, static γ
 ``delta_n_gamma_t``        δn(γ^t)       dynamic ET shape γ, static β
 ``delta_n_gamma_t_beta_t`` δn(γ^t,β^t)   dynamic β and γ
-``delta_n_nn_r``           δn(NN_r)      static, γ = 1, recharge fraction from a network
+``delta_n_nn_r``           δn(NN_r)      static, γ learned, recharge fraction from a network
 =========================  ============  =================================================
 
-δn(NN_r) replaces the effective-rainfall fraction (SM/FC)^β by r = σ(MLP(SM/FC, ln(1 + P_in), u_β))
-with P_in = rain + snowmelt reaching the soil and u_β the unit-scaled β of the component; one MLP
-(``recharge_hidden`` tanh units) shared by all basins and components. r ∈ (0, 1), so the water
-balance still closes.
+Every variant with dynamic parameters or a neural recharge learns the ET shape γ (Feng et al. 2022
+use γ in all of them); dPL+HBV and δn keep γ = 1, the original HBV.
+
+δn(NN_r) replaces the effective-rainfall fraction (SM/FC)^β by a network with the inputs of Feng et
+al. 2022, Table 1 — θ_FC, β, S_s, S_s/θ_FC and P_r + I_snow::
+
+    r = σ(MLP(FC/FC_max, u_β, SM/FC_max, SM/FC, ln(1 + P_in)))
+
+with P_in = rain + snowmelt reaching the soil, u_β the unit-scaled β and FC_max = 1000 mm the upper
+bound of FC. Two deviations, for the conditioning of the network's inputs only: FC and SM are
+divided by FC_max and P_in is log-transformed (mm/day values of 0–100 into a tanh layer would
+saturate it). One MLP (``recharge_hidden`` tanh units) shared by all basins and components; r ∈
+(0, 1) multiplies the water input, so the water balance still closes (the mass-conserving form).
 
 Outputs (B, T): ``q`` routed streamflow [mm/day] and the unrouted component means of ``et``
 (actual ET), ``q0`` (upper-zone fast flow), ``q1`` (upper-zone interflow), ``baseflow`` (Q2, lower
@@ -81,10 +94,10 @@ class Variant(NamedTuple):
 VARIANTS: dict[str, Variant] = {
     "dpl_hbv": Variant("dPL+HBV (δ1)", True, frozenset(), False, False),
     "delta_n": Variant("δn", False, frozenset(), False, False),
-    "delta_n_beta_t": Variant("δn(β^t)", False, frozenset({"beta"}), False, False),
+    "delta_n_beta_t": Variant("δn(β^t)", False, frozenset({"beta"}), True, False),
     "delta_n_gamma_t": Variant("δn(γ^t)", False, frozenset({"gamma"}), True, False),
     "delta_n_gamma_t_beta_t": Variant("δn(γ^t,β^t)", False, frozenset({"beta", "gamma"}), True, False),
-    "delta_n_nn_r": Variant("δn(NN_r)", False, frozenset(), False, True),
+    "delta_n_nn_r": Variant("δn(NN_r)", False, frozenset(), True, True),
 }
 _PRCP, _TEMP, _PET = (RAW_FORCINGS.index(name) for name in ("prcp", "tmean", "pet"))
 
@@ -114,14 +127,17 @@ class ParameterNetwork(nn.Module):
 
 
 class RechargeNetwork(nn.Module):
-    """δn(NN_r): r = σ(MLP(SM/FC, ln(1 + P_in), u_β)), applied element-wise to (B, C) tensors."""
+    """δn(NN_r): r = σ(MLP(FC/FC_max, u_β, SM/FC_max, SM/FC, ln(1 + P_in))), element-wise on (B, C)."""
 
     def __init__(self, hidden_size: int) -> None:
         super().__init__()
-        self.mlp = nn.Sequential(nn.Linear(3, hidden_size), nn.Tanh(), nn.Linear(hidden_size, 1))
+        self.mlp = nn.Sequential(nn.Linear(5, hidden_size), nn.Tanh(), nn.Linear(hidden_size, 1))
+        self.fc_max = hbv.PARAMETER_BOUNDS["fc"][1]
 
-    def forward(self, wetness: torch.Tensor, water_input: torch.Tensor, unit_beta: torch.Tensor) -> torch.Tensor:
-        features = torch.stack([wetness, torch.log1p(water_input), unit_beta], dim=-1)
+    def forward(self, soil: torch.Tensor, fc: torch.Tensor, water_input: torch.Tensor,
+                unit_beta: torch.Tensor) -> torch.Tensor:
+        features = torch.stack([fc / self.fc_max, unit_beta, soil / self.fc_max,
+                                torch.clamp(soil, min=hbv.WETNESS_FLOOR) / fc, torch.log1p(water_input)], dim=-1)
         return torch.sigmoid(self.mlp(features)).squeeze(-1)
 
 
@@ -136,6 +152,8 @@ class DeltaHBV(NeuralModel):
     }
     #: warm-up days of the paper (used when the trainer does not pass ``warmup``)
     default_warmup: ClassVar[int] = 365
+    #: the parameter network's inputs in Feng et al. 2022: P, T_mean, E_p (Hargreaves), + attributes
+    default_dynamic_inputs: ClassVar[tuple[str, ...]] = ("prcp", "tmean", "pet")
 
     def __init__(self, config: Mapping[str, Any], n_dynamic: int, n_static: int) -> None:
         super().__init__(config, n_dynamic, n_static)
@@ -181,6 +199,7 @@ class DeltaHBV(NeuralModel):
         x = x_d if self.n_static == 0 else torch.cat([x_d, batch["x_s"].unsqueeze(1).expand(-1, x_d.shape[1], -1)], -1)
         raw = self.parameter_network(x)
         batch_size, steps, _ = raw.shape
+        static_day = int(batch.get("static_day", steps - 1)) % steps
         n_hbv = len(self.learned) * self.components
         unit = torch.sigmoid(raw[..., :n_hbv]).view(batch_size, steps, len(self.learned), self.components)
         length = steps if self.variant.dynamic else 1
@@ -190,12 +209,13 @@ class DeltaHBV(NeuralModel):
                 columns.append(unit.new_ones(batch_size, length, self.components))
                 continue
             series = unit[:, :, self.learned.index(name)]
-            series = series if name in self.variant.dynamic else series[:, -1:].expand(-1, length, -1)
+            if name not in self.variant.dynamic:
+                series = series[:, static_day : static_day + 1].expand(-1, length, -1)
             columns.append(hbv.scale_parameter(name, series))
             unit_beta = series if name == "beta" else unit_beta
         route = None
         if self.use_routing:
-            route = torch.stack(routing.scale_routing(torch.sigmoid(raw[:, -1, n_hbv:])), dim=-1)
+            route = torch.stack(routing.scale_routing(torch.sigmoid(raw[:, static_day, n_hbv:])), dim=-1)
         return torch.stack(columns, dim=2), route, unit_beta
 
     def forward(self, batch: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:

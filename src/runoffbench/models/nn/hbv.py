@@ -90,8 +90,8 @@ WETNESS_FLOOR = 1e-6
 #: initial value of every store [mm] (as in the dPL code)
 INITIAL_STORAGE = 0.001
 
-#: r = f(soil wetness SM/FC, water input rain + tosoil [mm/day], unit-scaled β) → fraction in [0, 1]
-RechargeFraction = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
+#: r = f(soil moisture SM [mm], FC [mm], water input rain + tosoil [mm/day], unit-scaled β) → fraction in [0, 1]
+RechargeFraction = Callable[[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
 
 
 class HBVState(NamedTuple):
@@ -139,8 +139,8 @@ def hbv_step(
         state: stores at the start of the day, each (B, C).
         prcp, temp, pet: the day's forcings, (B, 1) or (B, C).
         params: physical parameters by name (:data:`PARAMETER_NAMES`), each (B, C).
-        recharge_fraction: replaces :func:`power_recharge` (δn(NN_r)); it receives the soil wetness
-            max(SM, ε)/FC, the water input and ``unit_beta`` (β in [0, 1], defaults to physical β).
+        recharge_fraction: replaces :func:`power_recharge` (δn(NN_r)); it receives the soil moisture
+            SM, FC, the water input and ``unit_beta`` (β in [0, 1], defaults to physical β).
 
     Returns:
         the stores at the end of the day and the day's fluxes by :data:`FLUX_NAMES`.
@@ -167,7 +167,7 @@ def hbv_step(
     if recharge_fraction is None:
         fraction = power_recharge(wetness, water_input, params["beta"])
     else:
-        fraction = recharge_fraction(wetness, water_input, params["beta"] if unit_beta is None else unit_beta)
+        fraction = recharge_fraction(soil, fc, water_input, params["beta"] if unit_beta is None else unit_beta)
     recharge = water_input * fraction
     soil = soil + water_input - recharge
     excess = torch.clamp(soil - fc, min=0.0)

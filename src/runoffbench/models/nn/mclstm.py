@@ -3,13 +3,17 @@
 Hoedt, P.-J. et al. (2021): MC-LSTM: Mass-conserving LSTM. Proc. 38th ICML, PMLR 139, 4275–4286.
 Frame, J. M. et al. (2023): On strictly enforced mass conservation constraints for modelling the
 rainfall-runoff process. Hydrol. Process. 37, e14847 (Appendix B).
-Nearing, G. et al. (2020): A note on leveraging synergy in multiple meteorological data sets with deep
-learning for rainfall-runoff modeling. HESS Discussions (the neuralhydrology MC-LSTM configuration).
+Nearing, G. et al. (2020): A deep learning architecture for conservative dynamical systems: application
+to rainfall-runoff modeling. NeurIPS 2020 workshop "AI for Earth Sciences".
+Li and Zhao: Robustness of the long short-term memory network in rainfall-runoff prediction improved
+by the water balance constraint (eqs. 2–4).
 
 With the mass input x_m,t (precipitation, mm/day, un-normalised), the auxiliary inputs
-a_t = [x_d,t ; x_s] (normalised, without precipitation) and the cell states c_{t−1} ≥ 0 (mm)::
+a_t = [x_d,t ; x_s] (normalised) and the cell states c_{t−1} ≥ 0 (mm), every gate reads the mass
+input too (Frame et al. 2023 eqs. B3–B5; Li & Zhao eqs. 2–4; neuralhydrology's ``_MCLSTMCell``), so
+that how today's rain is split between the cells can depend on how much rain falls::
 
-    u_t = [a_t ; c_{t−1} / (Σ_j c_{t−1,j} + ε)]          per-sample L1 normalisation, ε = 1e-5
+    u_t = [g(x_m,t) ; a_t ; c_{t−1} / (Σ_j c_{t−1,j} + ε)]   per-sample L1 normalisation, ε = 1e-5
     i_t = σ(W_i u_t + b_i) / Σ_j σ(W_i u_t + b_i)_j      normalised sigmoid: Σ_j i_t,j = 1
     R_t = row-normalised ReLU(W_r u_t + b_r)             H × H, Σ_k R_t,jk = 1 for every row j
     o_t = σ(W_o u_t + b_o)
@@ -30,18 +34,28 @@ Two defects of the reference implementation are fixed:
    the mass of cell j; such a row falls back to the identity row (cell j keeps its water), which is
    the redistribution the matrix starts from (b_r is initialised to the identity).
 
-Cell states and outputs are in mm (``output_in_mm``); the trainer feeds precipitation as ``x_mass``
-and drops it from ``x_d``. Outputs besides ``q``: ``trash`` (mm/day) and ``storage`` (Σ_k c_t,k, mm).
+g(x_m,t), the mass input as the gates see it, is set by ``mass_gate_input``:
 
-Config keys: ``hidden_size`` (64, including the trash cells), ``n_trash`` (1),
-``initial_output_bias`` (−3.0: water is held at first, the analogue of the LSTM forget bias).
-Regional training only.
+- ``raw`` (default): precipitation in mm/day, as neuralhydrology (and Hoedt et al.'s hydrology
+  configuration, which leaves the mass input un-normalised) feed it;
+- ``normalised``: the standardised precipitation as an auxiliary input (Nearing et al. 2020 feed it
+  both as the conserved input and as a normalised auxiliary input);
+- ``both``: raw and standardised.
+
+Cell states and outputs are in mm (``output_in_mm``); the trainer feeds precipitation as ``x_mass``
+and, unless ``mass_gate_input`` asks for it, drops it from the normalised ``x_d``. Outputs besides
+``q``: ``trash`` (mm/day) and ``storage`` (Σ_k c_t,k, mm).
+
+Config keys: ``hidden_size`` (64, including the trash cells), ``n_trash`` (1), ``mass_gate_input``
+(``raw``), ``initial_output_bias`` (+3.0: neuralhydrology puts ``initial_forget_bias`` on the output
+gate, and Hoedt et al.'s published configuration sets it to 3 — water leaves the cells readily at
+first). Regional training only.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
 
 import torch
 from torch import nn
@@ -53,9 +67,10 @@ from runoffbench.models.nn.kernels import mclstm_sequence
 class MCLSTM(NeuralModel):
     """MC-LSTM with precipitation as mass input and trash cells excluded from streamflow.
 
-    The three gates share one linear layer ``gates`` over u_t = [a_t ; c_{t−1}/(Σc + ε)] whose output
-    is split as [input gate (H) | output gate (H) | redistribution (H·H)]; its weight columns are
-    [dynamic auxiliaries | static attributes | cell state]. The sequence runs as one fused autograd
+    The three gates share one linear layer ``gates`` over u_t = [g(x_m,t) ; a_t ; c_{t−1}/(Σc + ε)]
+    whose output is split as [input gate (H) | output gate (H) | redistribution (H·H)]; its weight
+    columns are [raw mass input (with ``mass_gate_input`` raw or both) | dynamic auxiliaries | static
+    attributes | cell state] — the column order of neuralhydrology's cell. The sequence runs as one fused autograd
     node (:class:`~runoffbench.models.nn.kernels.MCLSTMRecurrence`): the static part of the gates is
     computed once per sample and is the bias of each day's product, and the backward pass recomputes
     the redistribution pre-activations day by day instead of keeping T × B × H² values.
@@ -64,9 +79,27 @@ class MCLSTM(NeuralModel):
     mass_input = True
     output_in_mm = True
     fluxes = {"trash": "mm/day", "storage": "mm"}
+    #: values of ``mass_gate_input``: does the gate see the raw / the standardised precipitation
+    MASS_GATE_INPUTS: ClassVar[dict[str, tuple[bool, bool]]] = {
+        "raw": (True, False), "normalised": (False, True), "both": (True, True)}
+
+    @classmethod
+    def _mass_gate_input(cls, config: Mapping[str, Any]) -> tuple[bool, bool]:
+        choice = config.get("mass_gate_input", "raw")
+        if choice not in cls.MASS_GATE_INPUTS:
+            raise ConfigError(f"models.{config.get('name', 'mclstm')}.mass_gate_input: unknown {choice!r}; "
+                              f"known: {', '.join(cls.MASS_GATE_INPUTS)}")
+        return cls.MASS_GATE_INPUTS[choice]
+
+    @classmethod
+    def normalised_inputs(cls, dynamic_inputs: Sequence[str], config: Mapping[str, Any]) -> list[str]:
+        """Standardised precipitation stays among the auxiliaries only with ``mass_gate_input`` asking for it."""
+        _, standardised = cls._mass_gate_input(config)
+        return [n for n in dynamic_inputs if n != "prcp" or standardised]
 
     def __init__(self, config: Mapping[str, Any], n_dynamic: int, n_static: int) -> None:
         super().__init__(config, n_dynamic, n_static)
+        self.raw_mass_in_gates, _ = self._mass_gate_input(self.config)
         self.hidden_size = hidden = self.option("hidden_size", 64)
         self.n_trash = self.option("n_trash", 1)
         if not 1 <= self.n_trash < hidden:
@@ -74,18 +107,19 @@ class MCLSTM(NeuralModel):
                 f"models.{self.config.get('name', 'mclstm')}.n_trash: need 1 <= n_trash < hidden_size "
                 f"({hidden}), got {self.n_trash}"
             )
-        self.n_aux = n_dynamic + n_static
+        self.n_aux = int(self.raw_mass_in_gates) + n_dynamic + n_static
         self.gates = nn.Linear(self.n_aux + hidden, 2 * hidden + hidden * hidden)
         with torch.no_grad():
             self.gates.bias.zero_()
-            self.gates.bias[hidden : 2 * hidden] = self.option("initial_output_bias", -3.0)
+            self.gates.bias[hidden : 2 * hidden] = self.option("initial_output_bias", 3.0)
             self.gates.bias[2 * hidden :] = torch.eye(hidden).flatten()
 
     def forward(self, batch: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         x_d = batch["x_d"]
+        mass = batch["x_mass"].to(x_d.dtype)
         x_s = batch["x_s"] if self.n_static else x_d.new_zeros(x_d.shape[0], 0)
-        h, c = mclstm_sequence(x_d, x_s, batch["x_mass"].to(x_d.dtype), self.gates.weight, self.gates.bias,
-                               self.hidden_size)
+        gate_dynamic = torch.cat([mass, x_d], dim=-1) if self.raw_mass_in_gates else x_d
+        h, c = mclstm_sequence(gate_dynamic, x_s, mass, self.gates.weight, self.gates.bias, self.hidden_size)
         return {
             "q": h[..., self.n_trash :].sum(dim=-1),
             "trash": h[..., : self.n_trash].sum(dim=-1),
