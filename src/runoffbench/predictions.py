@@ -5,6 +5,11 @@
 states (``et``, ``baseflow``, ``swe``, ...; each with ``units``), and the attributes ``model``,
 ``forcing``, ``split`` and ``member`` (a seed, or ``ensemble``). An external model joins the benchmark
 by writing this file; :func:`validate_predictions` says precisely what a file lacks.
+
+Negative flow: ``qsim`` of the trained networks is never below 0 by default — their negative outputs
+are set to 0 as in Kratzert et al. (2019)'s evaluation, and the attribute ``qsim_negative_days``
+counts the basin-days concerned (``qsim_negative_clipped`` 1; a run with ``clip_negative_flow:
+false`` keeps them and says 0). Conceptual and process models cannot produce negative flow.
 """
 
 from __future__ import annotations

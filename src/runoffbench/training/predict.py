@@ -6,7 +6,13 @@ models run once over the whole period per basin, spun up over the days before it
 hold (``test_warmup``, :func:`runoffbench.training.run.spinup_days`); the batch's ``static_day`` is
 the last of those days, so a model that takes time-invariant parameters from one day of its window
 (the δ models) takes them from the end of the spin-up, never from a day of the test period — every
-prediction is causal. Days whose window lacks inputs (a gap, or no data before the period) get NaN. ``q`` is
+prediction is causal.
+
+Negative flow. A network's output can be below 0 mm/day (an LSTM's de-standardised output is not
+bounded); with ``clip_negative`` such values are set to 0, as Kratzert et al. (2019)'s evaluation
+does ("set discharges < 0 to zero", ``evaluate_basin`` of their code), and counted: the
+``negative_qsim`` entry of the result is the number of basin-days that were clipped (written to the
+predictions' attribute ``qsim_negative_days``, :mod:`runoffbench.predictions`). Days whose window lacks inputs (a gap, or no data before the period) get NaN. ``q`` is
 de-normalised to mm/day unless the model predicts in mm/day already.
 """
 
@@ -27,9 +33,10 @@ def _to_mm(q: torch.Tensor, model: NeuralModel, normalisation: Normalisation) ->
 
 @torch.no_grad()
 def predict(
-    model: NeuralModel, data: PeriodTensors, normalisation: Normalisation, batch_size: int
+    model: NeuralModel, data: PeriodTensors, normalisation: Normalisation, batch_size: int, clip_negative: bool = True
 ) -> dict[str, np.ndarray]:
-    """``qsim`` and the model's fluxes, each (basins, days of the period), plus ``qobs`` in mm/day."""
+    """``qsim`` and the model's fluxes, each (basins, days of the period), plus ``qobs`` in mm/day, and
+    ``negative_qsim`` (0-d): the basin-days of negative ``qsim``, set to 0 with ``clip_negative``."""
     model.eval()
     names = ["q", *model.fluxes]
     n_basins, n_steps = data.x_d.shape[0], data.x_d.shape[1]
@@ -56,7 +63,11 @@ def predict(
             for name in names:
                 out[name][basins] = result[name][:, data.offset :].to(out[name].dtype)
     out["q"] = _to_mm(out["q"], model, normalisation)
+    negative = out["q"] < 0
+    if clip_negative:
+        out["q"] = torch.where(negative, torch.zeros_like(out["q"]), out["q"])
     qobs = data.y[:, data.offset :] * normalisation.target_std + normalisation.target_mean
     arrays = {("qsim" if name == "q" else name): value.cpu().numpy() for name, value in out.items()}
     arrays["qobs"] = qobs.cpu().numpy()
+    arrays["negative_qsim"] = np.asarray(int(negative.sum()))
     return arrays

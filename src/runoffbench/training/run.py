@@ -154,9 +154,16 @@ def train_run(
     test = tensors("test", spinup_days(settings, periods["train"]))
     if settings.mode == "seq2seq":
         log.info("test period spun up over %d days before %s", test.offset, periods["test"].start.date())
-    arrays = predict(model, test, normalisation, prediction_batch_size(settings, len(basins)))
+    arrays = predict(model, test, normalisation, prediction_batch_size(settings, len(basins)),
+                     clip_negative=settings.clip_negative_flow)
+    negative = int(arrays["negative_qsim"])
+    if negative:
+        log.warning("%s: %d basin-days of negative simulated flow in the test period%s", settings.name, negative,
+                    ", set to 0" if settings.clip_negative_flow else " (kept: clip_negative_flow is false)")
     fluxes = {name: (arrays[name], units) for name, units in model_class.fluxes.items()}
     dataset = make_predictions(arrays["qsim"], arrays["qobs"], basins, test.period_dates, model=settings.name,
                                forcing=forcing, split=split, member=seed, fluxes=fluxes,
-                               attrs={"model_class": model_class.__name__, "training": settings.training})
+                               attrs={"model_class": model_class.__name__, "training": settings.training,
+                                      "qsim_negative_days": negative,
+                                      "qsim_negative_clipped": int(settings.clip_negative_flow)})
     return write_predictions(dataset, output / "predictions.nc")

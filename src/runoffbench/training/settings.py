@@ -20,6 +20,10 @@ any period, so no window is cut.
 spins up its states for the test-period prediction; null (default) takes the training period's
 length, Feng et al. (2022)'s protocol (the cache's first day limits it).
 
+``clip_negative_flow`` (default true): negative simulated test-period flows are set to 0, as in
+Kratzert et al. (2019)'s evaluation, and counted in the predictions' ``qsim_negative_days``
+(:mod:`runoffbench.training.predict`).
+
 Target noise
 ------------
 ``target_noise_std`` > 0 adds Gaussian noise to the training targets, ``target_noise: relative``
@@ -73,6 +77,7 @@ class TrainSettings:
     target_noise_std: float = 0.0
     target_noise: str = "relative"
     test_warmup: int | None = None
+    clip_negative_flow: bool = True
     patience: int | None = None
     batches_per_epoch: int | None = None
     train_years: int | None = None
@@ -155,6 +160,8 @@ def parse_settings(name: str, entry: Mapping[str, Any]) -> TrainSettings:
     _check(settings.test_warmup is None or (isinstance(settings.test_warmup, int) and not isinstance(settings.test_warmup, bool)
                                             and settings.test_warmup >= 0),
            f"{where}.test_warmup", f"expected days >= 0 or null, got {settings.test_warmup!r}")
+    _check(isinstance(settings.clip_negative_flow, bool), f"{where}.clip_negative_flow",
+           f"expected true or false, got {settings.clip_negative_flow!r}")
     _check(settings.clip_grad_norm is None or settings.clip_grad_norm > 0, f"{where}.clip_grad_norm", "must be positive or null")
     _check(settings.target_noise_std >= 0, f"{where}.target_noise_std", "must be >= 0")
     _check(settings.target_noise in TARGET_NOISE_FORMS, f"{where}.target_noise",
