@@ -30,6 +30,12 @@ depletion curve is re-entered only when the pack is strictly below its last refe
 (``TWE <= SB + tiny`` with an uninitialised ``tiny``: the Fortran output shows full cover on days
 with ``TWE == SB``); and the day number uses ``year % 4 == 0`` for leap years.
 
+The NCAR Fortran run of basin 03049800 is reproduced to 3.3e-6 mm SWE on every day of 1980-2014
+(float64 here, single precision there; ``tests/test_sacsma_reference.py``). To get that, the test
+gives the model the two settings that run had. The depletion curve is all zero: its parameter file
+has no ``adc1`` .. ``adc11`` lines, and the NCAR reader leaves the array at zero. The surface
+pressure is zero, so the rain-on-snow balance has no sensible heat.
+
 References
 ----------
 - Anderson, E. A. (1973): National Weather Service River Forecast System - Snow accumulation and
