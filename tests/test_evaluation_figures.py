@@ -171,3 +171,33 @@ def test_mass_bias_map_names_missing_records_only_when_there_are_some():
     labels = [t.get_text() for legend in gappy.legends for t in legend.get_texts()]
     labels += [t.get_text() for ax in gappy.axes if ax.get_legend() for t in ax.get_legend().get_texts()]
     assert labels == ["no complete record (2 basins)"]
+
+
+def test_mass_bias_by_huc_keeps_model_colours_in_single_basin_regions(table):
+    """A region of one basin used to get one flat box per model, its colour invisible: now each model's
+    value is a marker in the model's colour at the model's place within the region."""
+    from matplotlib.colors import to_rgba
+    from matplotlib.patches import PathPatch
+
+    from runoffbench.plots.style import MODEL_COLOURS
+
+    fig = FIGURES["mass_bias_by_huc"].function(table, min_basins=1)
+    ax = fig.axes[0]  # daymet
+    regions = [t.get_text() for t in fig.axes[-1].get_xticklabels()]
+    position = regions.index("18 California")
+    models = ["lstm", "mean_flow"]
+    width = 0.8 / len(models)
+    for index, model in enumerate(models):
+        x = position - 0.4 + width * (index + 0.5)
+        expected = table[(table["model"] == model) & (table["forcing"] == "daymet") & (table["basin"] == "00000011")
+                         & (table["member"] == ("ensemble" if model == "lstm" else "0"))]
+        bias = float(expected["Mass-Bias-Positive"].iloc[0] + expected["Mass-Bias-Negative"].iloc[0])
+        markers = [c for c in ax.collections if len(c.get_offsets())
+                   and np.allclose(c.get_offsets(), [[x, bias]])]
+        assert len(markers) == 1, model
+        assert np.allclose(markers[0].get_facecolors()[0][:3], to_rgba(MODEL_COLOURS[model])[:3])
+        flat = [p for p in ax.patches if isinstance(p, PathPatch)
+                and abs(p.get_path().vertices[:, 0].mean() - x) < width / 2]
+        assert not flat  # no zero-height box
+    legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert legend[:2] == models and any("one or two basins" in label for label in legend)

@@ -5,7 +5,8 @@ region and one panel per forcing; whiskers at 1.5 IQR, outliers as points. Regio
 ``min_basins`` basins with a mass bias are left out and named under the axis. The value axis spans
 the whiskers (and 0), not the outliers, and at most 3 IQR beyond the quartiles of the panel: one
 arid basin's B in the thousands would flatten every box; each panel says how many values lie off
-the axis.
+the axis. A model with fewer than :data:`BOX_MIN_BASINS` basins in a region (a box without height,
+its colour lost) shows each basin as a diamond in the model's colour at the model's place instead.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from runoffbench.errors import DataError
@@ -23,6 +25,9 @@ from runoffbench.evaluation.collect import primary_runs
 from runoffbench.plots.mass_bias_map import signed_mass_bias
 from runoffbench.plots.style import DOUBLE_COLUMN, MODEL_COLOURS, note_off_axis, palette, use_style
 from runoffbench.regions import drop_small_regions, normalise_code, region_label
+
+#: a model's values in a region form a box from this many basins on; fewer are drawn one marker each
+BOX_MIN_BASINS = 3
 
 
 def plot_mass_bias_by_huc(table: pd.DataFrame, split: str | None = None, min_basins: int = 3) -> Figure:
@@ -47,13 +52,23 @@ def plot_mass_bias_by_huc(table: pd.DataFrame, split: str | None = None, min_bas
             rows = kept[(kept["model"] == model) & (kept["forcing"] == forcing)]
             groups = [rows.loc[rows["huc_02"] == code, "bias"].to_numpy() for code in regions]
             positions = np.arange(len(regions)) - 0.4 + width * (index + 0.5)
-            boxes = ax.boxplot(groups, positions=positions, widths=width * 0.85, patch_artist=True,
-                               medianprops={"color": "black", "linewidth": 0.9}, whiskerprops={"linewidth": 0.7},
-                               capprops={"linewidth": 0.7}, flierprops={"markersize": 2.5, "markeredgewidth": 0.4})
-            for box in boxes["boxes"]:
-                box.set(facecolor=colours[model], alpha=0.7, edgecolor="0.25", linewidth=0.7)
-            whisker_ends += [y for whisker in boxes["whiskers"] for y in whisker.get_ydata()]
+            boxed = [i for i, group in enumerate(groups) if group.size >= BOX_MIN_BASINS]
+            if boxed:
+                boxes = ax.boxplot([groups[i] for i in boxed], positions=positions[boxed], widths=width * 0.85,
+                                   patch_artist=True, medianprops={"color": "black", "linewidth": 0.9},
+                                   whiskerprops={"linewidth": 0.7}, capprops={"linewidth": 0.7},
+                                   flierprops={"markersize": 2.5, "markeredgewidth": 0.4})
+                for box in boxes["boxes"]:
+                    box.set(facecolor=colours[model], alpha=0.7, edgecolor="0.25", linewidth=0.7)
+                whisker_ends += [y for whisker in boxes["whiskers"] for y in whisker.get_ydata()]
+            for i, group in enumerate(groups):
+                if 0 < group.size < BOX_MIN_BASINS:  # a box of one or two values has no height: the values
+                    ax.scatter(np.full(group.size, positions[i]), group, s=16, marker="D", color=colours[model],
+                               edgecolors="black", linewidths=0.5, zorder=4)
+                    whisker_ends += list(group)
         ax.axhline(0, color="0.3", linestyle="--", linewidth=0.7, zorder=0)
+        for boundary in np.arange(len(regions) - 1) + 0.5:  # which boxes belong to which region
+            ax.axvline(boundary, color="0.85", linewidth=0.5, zorder=0)
         _fit_to_whiskers(ax, whisker_ends, kept.loc[kept["forcing"] == forcing, "bias"].to_numpy())
         ax.set_ylabel("Mass bias B [-]")
         ax.set_title(forcing, fontsize=8, pad=10)
@@ -70,8 +85,13 @@ def plot_mass_bias_by_huc(table: pd.DataFrame, split: str | None = None, min_bas
         note = f"not shown (fewer than {min_basins} basins): " + ", ".join(region_label(c) for c in dropped)
         xlabel += "\n" + "\n".join(textwrap.wrap(note, 110))
     bottom.set_xlabel(xlabel)
-    axes[0, 0].legend(handles=[Patch(facecolor=colours[m], alpha=0.7, edgecolor="0.25", label=m) for m in models],
-                      loc="upper left", bbox_to_anchor=(1.01, 1.0), title="Model")
+    handles = [Patch(facecolor=colours[m], alpha=0.7, edgecolor="0.25", label=m) for m in models]
+    few = kept.groupby(["model", "forcing", "huc_02"])["basin"].nunique()
+    if (few < BOX_MIN_BASINS).any():
+        handles.append(Line2D([], [], linestyle="", marker="D", markersize=4, markerfacecolor="0.6",
+                              markeredgecolor="black", markeredgewidth=0.5,
+                              label="region of one or two basins:\neach basin, model colour"))
+    axes[0, 0].legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), title="Model")
     fig.tight_layout()
     return fig
 
