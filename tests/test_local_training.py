@@ -18,6 +18,7 @@ from runoffbench.predictions import read_predictions
 from runoffbench.training import trainer as trainer_module
 from runoffbench.training.data import PeriodTensors, basin_target_std, fit_normalisation, read_inputs
 from runoffbench.training.run import train_run, training_period
+from runoffbench.training.saved_run import load_tensors
 from runoffbench.training.settings import parse_settings
 from tests.training_data import BASINS, run_killed_and_resumed, training_forcings, write_training_cache
 
@@ -113,7 +114,7 @@ def test_per_basin_early_stopping_keeps_the_best_weights_while_others_train(data
 
     monkeypatch.setattr(trainer_module.Trainer, "write_log", record)
     run = _run(data, tmp_path / "run", patience=1).parent
-    final = torch.load(run / "model.pt", weights_only=False)["model"]
+    final = load_tensors(run / "model.pt")["model"]
     for name, value in final.items():
         torch.testing.assert_close(value[0], states[0][name][0], rtol=0, atol=0)  # basin 0: epoch 1, its best
         for state in states[1:]:
@@ -130,7 +131,7 @@ def test_local_run_with_early_stopping_resumes_to_the_same_weights(data, tmp_pat
     options = {"epochs": 3, "patience": 1, "target_noise_std": 0.1}
     straight = _run(data, tmp_path / "straight", **options).parent
     resumed = run_killed_and_resumed(monkeypatch, lambda: _run(data, tmp_path / "resumed", **options)).parent
-    a, b = (torch.load(r / "model.pt", weights_only=False)["model"] for r in (straight, resumed))
+    a, b = (load_tensors(r / "model.pt")["model"] for r in (straight, resumed))
     for key in a:
         torch.testing.assert_close(a[key], b[key], rtol=0, atol=0)
     pd.testing.assert_frame_equal(pd.read_csv(straight / "training_log.csv").drop(columns="seconds"),

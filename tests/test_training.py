@@ -16,6 +16,7 @@ from runoffbench.training import trainer as trainer_module
 from runoffbench.training.data import PeriodTensors, fit_normalisation, read_inputs
 from runoffbench.training.losses import get_loss, nse_star
 from runoffbench.training.run import train_run
+from runoffbench.training.saved_run import load_tensors
 from runoffbench.training.settings import parse_settings
 from runoffbench.models.nn import RAW_FORCINGS, get_model
 from tests.training_data import BASINS, run_killed_and_resumed, training_forcings, write_training_cache
@@ -54,7 +55,7 @@ def _run(data, output, name="lstm", basins=BASINS, periods=PERIODS, seed=0, **ov
 
 
 def _weights(run_dir):
-    return torch.load(run_dir / "model.pt", weights_only=False)["model"]
+    return load_tensors(run_dir / "model.pt")["model"]
 
 
 def test_windows_exclude_gaps_and_a_batch_is_one_gather(data):
@@ -229,7 +230,7 @@ def test_delta_model_trains_sequence_to_sequence_after_the_warmup(data, tmp_path
                epochs=1, batches_per_epoch=2, batch_size=16, loss="feng", static_attributes=["p_mean"])
     log = pd.read_csv(run.parent / "training_log.csv")
     assert np.isfinite(log["loss"]).all() and log["skipped_batches"].tolist() == [0]
-    assert torch.load(run.parent / "model.pt", weights_only=False)["model_options"]["warmup"] == 20
+    assert load_tensors(run.parent / "model.pt")["model_options"]["warmup"] == 20
     predictions = read_predictions(run)
     assert {"et", "baseflow", "swe"} <= set(predictions.data_vars)
     assert predictions.attrs["model_class"] == "DeltaHBV"

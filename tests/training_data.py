@@ -41,8 +41,8 @@ def write_training_cache(path, dates: pd.DatetimeIndex, values: dict) -> None:
     cache.to_netcdf(path)
 
 
-def run_killed_and_resumed(monkeypatch, run: Callable[[], Path], after_epoch: int = 2) -> Path:
-    """``run()`` killed right after the checkpoint of ``after_epoch``, then ``run()`` again (it resumes)."""
+def run_killed(monkeypatch, run: Callable[[], Path], after_epoch: int) -> None:
+    """``run()`` killed (KeyboardInterrupt) right after the checkpoint of ``after_epoch``."""
     save = trainer_module.Trainer.save_checkpoint
 
     def killed(self):
@@ -55,4 +55,9 @@ def run_killed_and_resumed(monkeypatch, run: Callable[[], Path], after_epoch: in
     with pytest.raises(KeyboardInterrupt):
         run()
     monkeypatch.setattr(trainer_module.Trainer, "save_checkpoint", save)
+
+
+def run_killed_and_resumed(monkeypatch, run: Callable[[], Path], after_epoch: int = 2) -> Path:
+    """``run()`` killed right after the checkpoint of ``after_epoch``, then ``run()`` again (it resumes)."""
+    run_killed(monkeypatch, run, after_epoch)
     return run()

@@ -20,8 +20,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         "train",
         help="train an nn model (LSTM, EA-LSTM, MC-LSTM, δ models, dEXP-HYDRO) and predict the test period",
         description="Train one nn model on the train period of a split and write predictions.nc (prediction "
-        "contract), model.pt, training_log.csv, config.yaml and checkpoint.pt to --output; a killed run "
-        "restarted with the same arguments resumes from its last epoch. Settings come from --config RUN.yaml "
+        "contract), model.pt, training_log.csv and config.yaml to --output (and checkpoint.pt while training); a killed run "
+        "restarted with the same arguments and data resumes from its last epoch, anything else trains afresh. Settings come from --config RUN.yaml "
         "(keys: name, settings, cache, attributes, basins, split, periods, seed, output, forcing) and/or "
         "the flags below, which take precedence. Progress is logged per epoch.",
     )

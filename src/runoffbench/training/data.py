@@ -77,6 +77,14 @@ class BasinInputs:
     def period_slice(self, period: Period) -> slice:
         return slice(self.dates.searchsorted(period.start), self.dates.searchsorted(period.end, side="right"))
 
+    def digest(self) -> str:
+        """sha256 of every input array, the dates and the variable names: the data a run trains on."""
+        from runoffbench.training.saved_run import array_digest
+
+        names = np.array([*self.basins, "|", *self.dynamic_names, "|", *self.static_names])
+        return array_digest(self.dynamic, self.static, self.mass, self.raw, self.target,
+                            self.dates.asi8, names.astype("U"))
+
 
 def _std(values: np.ndarray, axis) -> np.ndarray:
     std = np.nanstd(values, axis=axis)

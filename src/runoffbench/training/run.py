@@ -11,7 +11,8 @@ directory ``results/<experiment>/runs/<model>/<forcing>/<split>/<seed>/``:
 - ``model.pt``: the final weights with the normalisation statistics and settings;
 - ``training_log.csv``: loss, validation loss, learning rate and seconds per epoch;
 - ``config.yaml``: the resolved settings, basins, periods, seed and device;
-- ``checkpoint.pt``: the state after the last epoch (a restarted run resumes from it).
+- ``checkpoint.pt``: the state after the last epoch while training (a restarted run resumes from
+  it); removed once the run is complete, so that a re-run trains again.
 """
 
 from __future__ import annotations
@@ -41,7 +42,8 @@ from runoffbench.training.data import (
 from runoffbench.training.losses import get_loss
 from runoffbench.training.predict import predict
 from runoffbench.training.settings import TrainSettings
-from runoffbench.training.trainer import Trainer
+from runoffbench.training.saved_run import run_fingerprint
+from runoffbench.training.trainer import CHECKPOINT, Trainer
 
 log = logging.getLogger(__name__)
 
@@ -147,7 +149,10 @@ def train_run(
     }
     write_text_atomic(output / "config.yaml", yaml.safe_dump(resolved, sort_keys=False))
     pooled_std = float(np.nanstd(inputs.target[:, inputs.period_slice(periods["train"])]))
-    Trainer(model, settings, train, output, seed, validation=validation, pooled_std=pooled_std).fit()
+    fingerprint = run_fingerprint(settings.to_dict(), seed, periods, list(basins), inputs.digest())
+    trainer = Trainer(model, settings, train, output, seed, validation=validation, pooled_std=pooled_std,
+                      fingerprint=fingerprint)
+    trainer.fit()
     with atomic_output(output / "model.pt") as temporary:
         torch.save({"model": model.state_dict(), "normalisation": normalisation.to_dict(),
                     "settings": settings.to_dict(), "model_options": options}, temporary)
@@ -166,4 +171,8 @@ def train_run(
                                attrs={"model_class": model_class.__name__, "training": settings.training,
                                       "qsim_negative_days": negative,
                                       "qsim_negative_clipped": int(settings.clip_negative_flow)})
-    return write_predictions(dataset, output / "predictions.nc")
+    written = write_predictions(dataset, output / "predictions.nc")
+    # the run is complete: its checkpoint only served an interrupted training, and a re-run of a finished
+    # run (snakemake --forcerun) must train again rather than ship these weights
+    (output / CHECKPOINT).unlink(missing_ok=True)
+    return written

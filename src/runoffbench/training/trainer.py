@@ -28,9 +28,12 @@ while the other basins go on; training ends when every basin has stopped or afte
 basin without any validation window never stops early and keeps its last weights.
 
 After every epoch a checkpoint (model, optimiser, epoch, random-number states of the sampler and of
-torch, early-stopping state, log rows) is written atomically to ``checkpoint.pt``; a trainer created
-on the same run directory resumes from it and, on the CPU, reaches the same final weights as an
-uninterrupted run. The epoch log goes to ``training_log.csv`` (epoch, lr, loss, validation_loss,
+torch, early-stopping state, log rows, the run's fingerprint) is written atomically to
+``checkpoint.pt``; a trainer created on the same run directory for the same run — the same
+fingerprint (:func:`~runoffbench.training.saved_run.run_fingerprint`: settings, seed, periods,
+basins, input data, code) — resumes from it and, on the CPU, reaches the same final weights as an
+uninterrupted run. A checkpoint of another run is ignored with a log line naming what differs, and
+one that is not made of tensors and plain values is refused (:func:`~runoffbench.training.saved_run.load_tensors`). The epoch log goes to ``training_log.csv`` (epoch, lr, loss, validation_loss,
 skipped_batches, seconds; local training adds basins_training, the basins not yet stopped).
 """
 
@@ -52,6 +55,7 @@ from runoffbench.io import atomic_output
 from runoffbench.models.nn.base import NeuralModel
 from runoffbench.training.data import PeriodTensors
 from runoffbench.training.losses import STANDARDISED, get_loss
+from runoffbench.training.saved_run import load_tensors
 from runoffbench.training.settings import TrainSettings
 
 log = logging.getLogger(__name__)
@@ -103,6 +107,7 @@ class Trainer:
         seed: int,
         validation: PeriodTensors | None = None,
         pooled_std: float = 1.0,
+        fingerprint: dict[str, str] | None = None,
     ) -> None:
         self.model = model
         self.settings = settings
@@ -111,6 +116,7 @@ class Trainer:
         self.run_dir = Path(run_dir)
         self.seed = seed
         self.pooled_std = pooled_std
+        self.fingerprint = dict(fingerprint or {})
         self.loss = get_loss(settings.loss)
         self.optimizer = make_optimizer(settings, model.parameters())
         self.device = train.device
@@ -136,7 +142,7 @@ class Trainer:
     def _state(self) -> dict:
         return {
             "epoch": self.epoch,
-            "settings": self.settings.to_dict(),
+            "fingerprint": self.fingerprint,
             "seed": self.seed,
             "model": self.model.state_dict(),
             "optimizer": self.optimizer.state_dict(),
@@ -157,13 +163,16 @@ class Trainer:
         return path
 
     def resume(self) -> bool:
-        """Load ``checkpoint.pt`` of the run directory if it belongs to the same settings and seed."""
+        """Load ``checkpoint.pt`` of the run directory if it belongs to the same run (fingerprint)."""
         path = self.run_dir / CHECKPOINT
         if not path.is_file():
             return False
-        state = torch.load(path, map_location=self.device, weights_only=False)
-        if state["settings"] != self.settings.to_dict() or state["seed"] != self.seed:
-            log.warning("%s belongs to other settings or another seed; training from scratch", path)
+        state = load_tensors(path, self.device)
+        saved = state.get("fingerprint", {}) if isinstance(state, dict) else {}
+        differing = sorted(k for k in {*saved, *self.fingerprint} if saved.get(k) != self.fingerprint.get(k))
+        if differing:
+            log.warning("%s belongs to another run (it differs in: %s); training from scratch", path,
+                        ", ".join(differing))
             return False
         self.model.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
