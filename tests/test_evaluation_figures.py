@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import matplotlib.dates as mdates
 import numpy as np
 import pandas as pd
 import pytest
@@ -111,7 +112,92 @@ def test_hydrographs_from_cli(tmp_path):
     assert (tmp_path / "h.png").stat().st_size > 20000
     fig = FIGURES["hydrographs"].function(pd.read_csv(path, dtype={"basin": str, "member": str}))
     assert fig.axes[0].get_ylabel() == "Streamflow [mm/day]"
-    assert "lstm member range" in [t.get_text() for t in fig.legends[0].get_texts()]
+    assert "lstm: range of 2 members" in [t.get_text() for t in fig.legends[0].get_texts()]
+    assert main(["figure", "hydrographs", "--table", str(path), "--output", str(tmp_path / "l.pdf"), "--log",
+                 "--models", "lstm"]) == 0
+
+
+#: model -> (members, multiplicative error of the central member); lstm best, mean_flow worst
+HYDRO_MODELS = {"lstm": (["0", "1", "ensemble"], 0.1), "sacsma": (["0"], 0.25), "ealstm": (["0", "1"], 0.4),
+                "climatology": (["0", "1", "2", "ensemble"], None), "mean_flow": (["0"], None), "dhbv": (["0"], 0.6)}
+
+
+@pytest.fixture(scope="module")
+def hydrograph_table() -> pd.DataFrame:
+    """Two basins over water years 2000-2002 (mean flow 1, 2 and 1.5 times a base: 2002 is the median)."""
+    dates = pd.date_range("1999-10-01", "2002-09-30")
+    water_year = dates.year + (dates.month >= 10)
+    level = pd.Series(water_year).map({2000: 1.0, 2001: 2.0, 2002: 1.5}).to_numpy()
+    rng = np.random.default_rng(11)
+    rows = []
+    for basin in ("01000001", "02000002"):
+        season = 1.5 + np.sin(2 * np.pi * dates.day_of_year.to_numpy() / 365.25)
+        qobs = level * season * rng.gamma(3.0, 1 / 3, dates.size) + 0.05
+        for model, (members, error) in HYDRO_MODELS.items():
+            for member in members:
+                if model == "climatology":
+                    qsim = level.mean() * season + 0.1 * (member == "1")
+                elif model == "mean_flow":
+                    qsim = np.full(dates.size, qobs.mean())
+                else:
+                    spread = 1.0 if member == "ensemble" else (0.85 if member == "0" else 1.15)
+                    qsim = qobs * spread * rng.lognormal(0.0, error, dates.size)
+                rows.append(pd.DataFrame({"model": model, "forcing": "daymet", "split": "s", "member": member,
+                                          "basin": basin, "date": dates, "qobs": qobs, "qsim": qsim}))
+    return pd.concat(rows, ignore_index=True)
+
+
+def _lines(ax):
+    return {line.get_gid(): line for line in ax.get_lines()}
+
+
+def test_hydrographs_show_few_models_one_year_and_the_observation_on_top(hydrograph_table):
+    fig = FIGURES["hydrographs"].function(hydrograph_table)
+    maps = [ax for ax in fig.axes if ax.get_lines()]
+    assert len(maps) == 2
+    for ax in maps:
+        lines = ax.get_lines()
+        observed = [line for line in lines if line.get_label() == "observed"]
+        assert len(observed) == 1 and observed[0].get_color() in ("black", "k", "#000000")
+        assert observed[0].get_zorder() > max(line.get_zorder() for line in lines if line is not observed[0])
+        assert observed[0].get_zorder() > max(c.get_zorder() for c in ax.collections)
+        # at most three simulations: by default the best three by median NSE over the shown basins
+        assert sorted(line.get_gid() for line in lines if line is not observed[0]) == ["ealstm", "lstm", "sacsma"]
+        start, end = (mdates.num2date(x).replace(tzinfo=None) for x in ax.get_xlim())
+        assert pd.Timestamp("2001-10-01") <= start and end <= pd.Timestamp("2002-10-01")  # water year 2002
+        x = pd.Timestamp(observed[0].get_xdata()[0])
+        assert x == pd.Timestamp("2001-10-01")
+        assert ax.get_yscale() == "linear"
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert legend[0] == "observed"
+    assert "lstm (ensemble mean)" in legend and "lstm: range of 2 members" in legend
+    assert "ealstm (mean of 2 members)" in legend and "ealstm: range of 2 members" in legend and "sacsma" in legend
+
+
+def test_hydrograph_seed_band_spans_the_members(hydrograph_table):
+    fig = FIGURES["hydrographs"].function(hydrograph_table, models=["lstm"])
+    ax = fig.axes[0]
+    band = [c for c in ax.collections if c.get_label() == "lstm: range of 2 members"]
+    assert len(band) == 1
+    rows = hydrograph_table[(hydrograph_table["model"] == "lstm") & (hydrograph_table["basin"] == "01000001")]
+    rows = rows[(rows["date"] >= "2001-10-01") & rows["member"].isin(["0", "1"])]
+    wide = rows.pivot(index="date", columns="member", values="qsim")
+    top = band[0].get_paths()[0].vertices[:, 1]
+    assert top.max() == pytest.approx(wide.max(axis=1).max()) and top.min() == pytest.approx(wide.min(axis=1).min())
+
+
+def test_hydrograph_options_choose_models_years_and_a_log_axis(hydrograph_table):
+    fig = FIGURES["hydrographs"].function(hydrograph_table, models=["climatology", "mean_flow"], water_year=2000,
+                                          years=2, log=True)
+    ax = fig.axes[0]
+    assert sorted(_lines(ax)) == ["climatology", "mean_flow", "observed"]
+    assert ax.get_yscale() == "log" and ax.get_ylim()[0] > 0
+    start, end = (mdates.num2date(x).replace(tzinfo=None) for x in ax.get_xlim())
+    assert start <= pd.Timestamp("1999-10-02") and pd.Timestamp("2001-09-29") <= end < pd.Timestamp("2001-10-02")
+    with pytest.raises(ConfigError, match="water year 1990"):
+        FIGURES["hydrographs"].function(hydrograph_table, water_year=1990)
+    with pytest.raises(ConfigError, match=r"model\(s\) \['nwm'\]"):
+        FIGURES["hydrographs"].function(hydrograph_table, models=["nwm"])
 
 
 def test_mutual_information_figure_names_its_estimator(table):

@@ -18,10 +18,13 @@ examples:
       --output results/x/figures/basin_map.pdf
   runoffbench figure precip_bias_by_huc --table results/x/tables/water_balance.csv \\
       --output results/x/figures/precip_bias_by_huc.pdf \\
-      --forcing nldas_extended --reference daymet"""
+      --forcing nldas_extended --reference daymet
+  runoffbench figure hydrographs --table results/x/tables/hydrographs.csv \\
+      --output results/x/figures/hydrographs.pdf --models lstm sacsma --water-year 2005 --log"""
 
 #: CLI options a figure may take, passed on only to figures whose registry entry lists them
-_FIGURE_OPTIONS = ("forcing", "reference", "min_basins", "split", "baseline", "models")
+_FIGURE_OPTIONS = ("forcing", "reference", "min_basins", "split", "baseline", "models", "max_models", "water_year",
+                   "years", "log")
 
 #: table columns that hold codes, read as text so "01" stays "01"
 _TEXT_COLUMNS = {"basin": str, "huc_02": str, "forcing": str, "member": str, "split": str, "model": str}
@@ -44,7 +47,15 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                    help="leave out regions with fewer basins (figures grouped by region)")
     p.add_argument("--split", help="split shown by figures of model runs (default: the table's first)")
     p.add_argument("--baseline", help="model the KGE skill score is computed against")
-    p.add_argument("--models", nargs=2, metavar=("A", "B"), help="models compared by kge_difference_cdf (A − B)")
+    p.add_argument("--models", nargs="+", metavar="MODEL",
+                   help="models compared by kge_difference_cdf (two: A − B), or drawn by hydrographs")
+    p.add_argument("--max-models", type=int,
+                   help="hydrographs: models per panel when --models is not given (default 3, the best by NSE)")
+    p.add_argument("--water-year", type=int,
+                   help="hydrographs: first water year shown (Oct-Sep, named by the year it ends in; "
+                   "default: the representative one, of median mean flow)")
+    p.add_argument("--years", type=int, help="hydrographs: number of water years shown (default 1)")
+    p.add_argument("--log", action="store_true", default=None, help="hydrographs: logarithmic flow axis")
     p.set_defaults(run=run)
     return p
 
