@@ -147,3 +147,21 @@ def test_what_the_trainer_writes_loads_safely(data, tmp_path, monkeypatch):
     saved = load_tensors(run / "model.pt")
     assert set(saved) >= {"model", "normalisation", "settings"}
     assert np.isfinite(saved["normalisation"]["target_std"])
+
+
+def test_a_basin_without_training_flow_is_left_out_and_recorded(data, tmp_path):
+    """One rule for every model kind (runoffbench.failures): a gauge whose record starts after the
+    training period is not trained on, not predicted, and named in failures.csv with the reason."""
+    with xr.open_dataset(data / "daymet.nc") as cache:
+        cache = cache.load()
+    cache["qobs"][2, cache.indexes["date"].get_indexer([pd.Timestamp("2001-09-01")])[0] :: -1] = np.nan
+    root = tmp_path / "late_gauge"
+    root.mkdir()
+    cache.to_netcdf(root / "daymet.nc")
+    os.symlink(data / "attributes.nc", root / "attributes.nc")
+    predictions = xr.open_dataset(_run(root, tmp_path / "run"))
+    assert list(predictions["basin"].values) == BASINS[:2]
+    failures = pd.read_csv(tmp_path / "run" / "failures.csv", dtype={"basin": str})
+    assert failures.to_dict("records") == [{"basin": BASINS[2], "stage": "train", "reason": (
+        "0 days of observed streamflow in the training period 2001-01-01..2001-06-30, fewer than the 91 a run needs")}]
+    assert pd.read_csv(_run(data, tmp_path / "complete").parent / "failures.csv").empty  # header only

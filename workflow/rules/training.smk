@@ -15,6 +15,7 @@ rule train:
         model=f"{RESULTS}/runs/{TRAIN_RUN}/model.pt",
         log_csv=f"{RESULTS}/runs/{TRAIN_RUN}/training_log.csv",
         config=f"{RESULTS}/runs/{TRAIN_RUN}/config.yaml",
+        failures=f"{RESULTS}/runs/{TRAIN_RUN}/failures.csv",
     wildcard_constraints:
         model="|".join(NN_MODELS) or "^$",
         forcing="|".join(FORCINGS),

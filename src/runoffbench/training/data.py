@@ -77,6 +77,17 @@ class BasinInputs:
     def period_slice(self, period: Period) -> slice:
         return slice(self.dates.searchsorted(period.start), self.dates.searchsorted(period.end, side="right"))
 
+    def select(self, basins: list[str]) -> "BasinInputs":
+        """The same inputs for a subset of the basins (in the order given)."""
+        rows = [self.basins.index(b) for b in basins]
+        return BasinInputs(basins=list(basins), dates=self.dates, dynamic=self.dynamic[rows], static=self.static[rows],
+                           mass=self.mass[rows], raw=None if self.raw is None else self.raw[rows],
+                           target=self.target[rows], dynamic_names=self.dynamic_names, static_names=self.static_names)
+
+    def observed_days(self, period: Period) -> np.ndarray:
+        """Days with observed streamflow in ``period``, per basin."""
+        return np.isfinite(self.target[:, self.period_slice(period)]).sum(axis=1)
+
     def digest(self) -> str:
         """sha256 of every input array, the dates and the variable names: the data a run trains on."""
         from runoffbench.training.saved_run import array_digest

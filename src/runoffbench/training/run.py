@@ -11,6 +11,8 @@ directory ``results/<experiment>/runs/<model>/<forcing>/<split>/<seed>/``:
 - ``model.pt``: the final weights with the normalisation statistics and settings;
 - ``training_log.csv``: loss, validation loss, learning rate and seconds per epoch;
 - ``config.yaml``: the resolved settings, basins, periods, seed and device;
+- ``failures.csv``: the basins left out for too little observed streamflow in the training period
+  (:mod:`runoffbench.failures`: the rule every model kind applies); they are not in the predictions;
 - ``checkpoint.pt``: the state after the last epoch while training (a restarted run resumes from
   it); removed once the run is complete, so that a re-run trains again.
 """
@@ -28,6 +30,7 @@ import torch
 import yaml
 
 from runoffbench.errors import ConfigError, DataError
+from runoffbench.failures import screen_training_record, write_failures
 from runoffbench.io import atomic_output, write_text_atomic
 from runoffbench.models.nn import get_model
 from runoffbench.periods import Period
@@ -118,6 +121,16 @@ def train_run(
     inputs = read_inputs(cache, attributes, basins, settings, model_class)
     for name, period in periods.items():
         check_period(inputs, period, name, cache)
+    output.mkdir(parents=True, exist_ok=True)
+    excluded = screen_training_record(inputs.basins, inputs.observed_days(periods["train"]), periods["train"])
+    write_failures(output / "failures.csv", excluded, stage="train")
+    for basin, reason in excluded.items():
+        log.warning("basin %s left out: %s", basin, reason)
+    basins = [b for b in basins if b not in excluded]
+    if not basins:
+        raise DataError(f"no basin of the run has enough observed streamflow in the training period "
+                        f"{periods['train']} ({cache}); see {output / 'failures.csv'}")
+    inputs = inputs.select(basins)
     normalisation = fit_normalisation(inputs, periods["train"], model_class.output_in_mm)
     basin_std = basin_target_std(inputs, periods["train"])
 
@@ -135,7 +148,6 @@ def train_run(
     model = model_class(options, len(inputs.dynamic_names), len(inputs.static_names)).to(device)
     log.info("%s: %d basins, %d training windows, %d parameters, device %s", settings.name, len(basins),
              train.n_windows, sum(p.numel() for p in model.parameters()), device)
-    output.mkdir(parents=True, exist_ok=True)
     resolved = {
         "settings": settings.to_dict(),
         "seed": seed,
