@@ -53,7 +53,8 @@ def to_markdown(frame: pd.DataFrame, caption: str = "", notes: Sequence[str] = (
             lines.append("| " + " | ".join(_cell(v).replace("|", "\\|") for v in row) + " |")
         lines.append("")
     lines = lines[:-1]
-    lines += [""] + [f"{note}" for note in notes] if notes else []
+    for note in notes:  # a paragraph each; a leading "*" (a significance mark) is not a list bullet
+        lines += ["", "\\" + note if note.startswith("*") else note]
     return "\n".join(lines) + "\n"
 
 
