@@ -69,3 +69,15 @@ def test_attributes_all_tables(camels_sample):
 def test_missing_rows_named(camels_sample):
     with pytest.raises(DataError, match="99999999"):
         camels_us.read_attributes(camels_sample, ["99999999"])
+
+
+@pytest.mark.parametrize("product", ["daymet", "maurer", "nldas", "maurer_extended"])
+def test_real_files_pass_the_value_checks_and_build(camels_sample, tmp_path, product):
+    """The range, Tmin <= Tmax and date-continuity checks accept every real product, including
+    the v1p2 Maurer/NLDAS files whose Tmax equals Tmin."""
+    from runoffbench.data.cache import build_forcing_cache, open_cache
+
+    path = build_forcing_cache(camels_sample, product, [BASIN], tmp_path / f"{product}.nc")
+    cache = open_cache(path)
+    assert cache.sizes["basin"] == 1 and cache.sizes["date"] >= 1096
+    assert float(cache["prcp"].min()) >= 0 and int(np.isnan(cache["prcp"]).sum()) == 0

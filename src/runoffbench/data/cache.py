@@ -6,8 +6,12 @@ basin coordinates ``lat``/``lon`` (gauge location), ``elev`` (basin mean, m, for
 ``area`` (km², forcing header — the area the cfs→mm/day conversion used) and ``huc_02``.
 ``attributes.nc`` holds every CAMELS attribute along ``basin``. Built once, read by every model.
 
-Every basin is read and checked before anything is written; all problems are reported together and
-the file is written to a temporary name and renamed, so a failed build leaves nothing behind.
+Every basin is read and checked before anything is written (:func:`camels_us.read_forcing`: field
+counts, numbers, dates strictly increasing without a missing day, no -999 sentinel, physical ranges,
+Tmin <= Tmax up to rounding; :func:`camels_us.read_streamflow`: no negative flow but -999); all
+problems are reported together and the file is written to a temporary name and renamed, so a failed
+build leaves nothing behind. Streamflow days that are -999 (flag M) or not listed in the file are
+CAMELS's real gaps: they become NaN, and the build log warns with their count per basin.
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ def _basin_series(root: Path, forcing: str, basin: str) -> tuple[pd.DataFrame, c
         raise DataError(f"basin {basin}: {forcing_file} lacks variable(s) {missing}")
     flow_file = camels_us.streamflow_path(root, basin)
     flow = camels_us.read_streamflow(flow_file, header.area_m2, basin)
+    _log_missing_streamflow(basin, flow, table.index)
     overlap = flow.index.intersection(table.index)
     if overlap.empty:
         raise DataError(
@@ -51,6 +56,24 @@ def _basin_series(root: Path, forcing: str, basin: str) -> tuple[pd.DataFrame, c
         raise DataError(f"basin {basin}: {flow_file} has no valid streamflow in the forcing period")
     table = table.join(flow.rename(columns={"flag": "qobs_flag"}), how="left")
     return table, header
+
+
+def _log_missing_streamflow(basin: str, flow: pd.DataFrame, dates: pd.DatetimeIndex) -> None:
+    """Warn with the count of the forcing period's days without streamflow: -999 (flag M) in the
+    file, or not listed in it. Both are CAMELS's real gaps and become NaN (flag ``no_record`` for
+    the unlisted days) in the cache."""
+    listed = dates.isin(flow.index)
+    sentinel = int(flow["qobs"].reindex(dates[listed]).isna().sum())
+    unlisted = dates[~listed]
+    if not sentinel and unlisted.empty:
+        return
+    parts = [f"{sentinel} -999/M"]
+    if not unlisted.empty:
+        parts.append(f"{len(unlisted)} not listed in the file, first {unlisted[0].date()}")
+    log.warning(
+        "basin %s: streamflow missing on %d of %d days (%s); NaN in the cache",
+        basin, sentinel + len(unlisted), len(dates), ", ".join(parts),
+    )
 
 
 def _collect(root: Path, forcing: str, basins: list[str]) -> tuple[dict, dict, list[str]]:
@@ -73,8 +96,10 @@ def _flag_codes(flags: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
     """
     text = flags.fillna("").astype(str).to_numpy()
     meanings = ["no_record"] + sorted(set(np.unique(text)) - {"", "nan"})
-    codes = pd.Categorical(text.ravel(), categories=meanings[1:]).codes + 1  # unknown -> -1 + 1 = 0
-    return codes.reshape(text.shape).astype("int8"), meanings
+    unique, inverse = np.unique(text.ravel(), return_inverse=True)
+    lookup = {meaning: code for code, meaning in enumerate(meanings) if code}
+    code_of_unique = np.array([lookup.get(flag, 0) for flag in unique], dtype="int8")  # "" -> 0
+    return code_of_unique[inverse].reshape(text.shape), meanings
 
 
 def _to_dataset(tables: dict, headers: dict, attributes: pd.DataFrame, period: Period | None) -> xr.Dataset:

@@ -18,13 +18,20 @@ from __future__ import annotations
 
 import re
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from runoffbench.data.variables import canonical_name
+from runoffbench.data.variables import (
+    MISSING_SENTINEL,
+    TEMPERATURE_ROUNDING,
+    VALID_RANGES,
+    VARIABLES,
+    canonical_name,
+)
 from runoffbench.errors import ConfigError, DataError
 
 TIMESERIES_DIR = "basin_dataset_public_v1p2"
@@ -153,42 +160,224 @@ def _read_header(path: Path) -> tuple[ForcingHeader, list[str]]:
     return ForcingHeader(lat, elev, area), columns
 
 
-def _dates(table: pd.DataFrame, path: Path) -> pd.DatetimeIndex:
+def _where(path: Path, basin: str | None) -> str:
+    """``basin B: <path>`` (the basin from the file name when not given), for error messages."""
+    basin = basin or (path.name[:8] if _BASIN_ID.match(path.name[:8]) else None)
+    return f"basin {basin}: {path}" if basin else str(path)
+
+
+def _field_counts(path: Path, first_line: int) -> Iterator[tuple[int, list[str]]]:
+    """``(line number, fields)`` of the non-blank lines of ``path`` from line ``first_line`` on."""
+    with path.open() as handle:
+        for number, line in enumerate(handle, start=1):
+            if number >= first_line and line.strip():
+                yield number, line.split()
+
+
+def _wrong_field_count(path: Path, first_line: int, expected: int, where: str, minimum: int | None = None) -> DataError | None:
+    """The error for the first line with a field count other than ``expected`` (or below
+    ``minimum`` when given), or None. Only called once something is known to be wrong."""
+    for number, fields in _field_counts(path, first_line):
+        if len(fields) > expected or len(fields) < (expected if minimum is None else minimum):
+            return DataError(f"{where}: line {number} has {len(fields)} fields, expected {expected}")
+    return None
+
+
+def _read_table(
+    path: Path,
+    first_line: int,
+    names: list[str],
+    where: str,
+    minimum: int | None = None,
+    text_columns: tuple[str, ...] = (),
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """Read the whitespace-separated rows of ``path`` from line ``first_line`` into ``names``.
+
+    Returns the table and the file line number of each row (blank lines are left out). A row with
+    too many or too few fields (fewer than ``minimum`` when given) and a value that is not a number
+    (outside ``text_columns``) raise :class:`DataError` naming the line.
+    """
+    dtype = {names.index(c): str for c in text_columns}
     try:
-        dates = pd.to_datetime(
-            {"year": table["year"], "month": table["month"], "day": table["day"]}
+        table = pd.read_csv(
+            path, sep=r"\s+", skiprows=first_line - 1, header=None, skip_blank_lines=False, dtype=dtype
         )
-    except (ValueError, KeyError) as error:
-        raise DataError(f"{path}: invalid dates ({error})") from None
+    except (pd.errors.ParserError, ValueError) as error:
+        problem = _wrong_field_count(path, first_line, len(names), where, minimum)
+        raise problem or DataError(f"{where}: cannot parse the data rows ({error})") from None
+    if table.shape[1] != len(names) and not (minimum is not None and minimum <= table.shape[1] < len(names)):
+        raise _wrong_field_count(path, first_line, len(names), where, minimum) or DataError(
+            f"{where}: rows have {table.shape[1]} fields, expected {len(names)}"
+        )
+    table.columns = names[: table.shape[1]]
+    for name in names[table.shape[1]:]:
+        table[name] = np.nan
+    lines = np.arange(first_line, first_line + len(table))
+    blank = table.isna().all(axis=1).to_numpy()
+    if blank.any():
+        table, lines = table.loc[~blank].reset_index(drop=True), lines[~blank]
+    if table.empty:
+        raise DataError(f"{where}: no data rows")
+    for name in table.columns:
+        if name in text_columns or pd.api.types.is_numeric_dtype(table[name]):
+            continue
+        numbers = pd.to_numeric(table[name], errors="coerce")
+        bad = np.flatnonzero((table[name].notna() & numbers.isna()).to_numpy())
+        if len(bad):
+            raise DataError(
+                f"{where}: line {lines[bad[0]]}: {name} value {table[name].iloc[bad[0]]!r} is not a number"
+            )
+        table[name] = numbers
+    return table, lines
+
+
+def _short_row(path: Path, line: int, expected: int, where: str, minimum: int | None = None) -> DataError | None:
+    """The error for line ``line`` when it has fewer fields than expected, else None."""
+    for number, fields in _field_counts(path, line):
+        if len(fields) < (expected if minimum is None else minimum):
+            return DataError(f"{where}: line {number} has {len(fields)} fields, expected {expected}")
+        return None
+    return None
+
+
+def _dates(table: pd.DataFrame, lines: np.ndarray, where: str) -> pd.DatetimeIndex:
+    """The dates of the rows, strictly increasing; an invalid, repeated or earlier date names its line."""
+    parts = table[["year", "month", "day"]]
+    whole = parts.notna().all(axis=1) & (parts == parts.round()).all(axis=1)
+    dates = pd.to_datetime(
+        {"year": parts["year"].where(whole, 1), "month": parts["month"].where(whole, 1), "day": parts["day"].where(whole, 1)},
+        errors="coerce",
+    ).where(whole)
+    bad = np.flatnonzero(dates.isna().to_numpy())
+    if len(bad):
+        year, month, day = (parts[c].iloc[bad[0]] for c in ("year", "month", "day"))
+        shown = "-".join(f"{v:0{w}g}" if pd.notna(v) else "?" for v, w in ((year, 4), (month, 2), (day, 2)))
+        raise DataError(f"{where}: line {lines[bad[0]]}: {shown} is not a valid date")
     index = pd.DatetimeIndex(dates, name="date")
-    if not index.is_monotonic_increasing or index.has_duplicates:
-        raise DataError(f"{path}: dates are not strictly increasing")
+    steps = _day_steps(index)
+    backwards = np.flatnonzero(steps <= 0)
+    if len(backwards):
+        i = backwards[0] + 1
+        date = index[i].date()
+        if steps[backwards[0]] == 0:
+            raise DataError(f"{where}: line {lines[i]}: date {date} repeats line {lines[i - 1]}")
+        earlier = np.flatnonzero(index[:i] == index[i])
+        repeated = f" (and repeats line {lines[earlier[0]]})" if len(earlier) else ""
+        raise DataError(f"{where}: line {lines[i]}: date {date} follows {index[i - 1].date()}{repeated}; dates must increase day by day")
     return index
 
 
-def read_forcing(path: str | Path, product: str | None = None) -> tuple[pd.DataFrame, ForcingHeader]:
-    """Read one forcing file into a daily table with canonical column names.
+def _day_steps(index: pd.DatetimeIndex) -> np.ndarray:
+    """Days from each date to the next (whatever the index's time resolution)."""
+    return np.diff(index.to_numpy().astype("datetime64[D]").astype("int64"))
+
+
+def _gaps(index: pd.DatetimeIndex) -> list[tuple[pd.Timestamp, int]]:
+    """``(first missing day, number of missing days)`` of every gap in a strictly increasing index."""
+    steps = _day_steps(index)
+    return [(index[i] + pd.Timedelta(days=1), int(steps[i]) - 1) for i in np.flatnonzero(steps > 1)]
+
+
+def _describe_gaps(gaps: list[tuple[pd.Timestamp, int]], shown: int = 3) -> str:
+    def one(start, days):
+        end = start + pd.Timedelta(days=days - 1)
+        return f"{start.date()}" if days == 1 else f"{start.date()}..{end.date()} ({days} days)"
+
+    listed = ", ".join(one(*gap) for gap in gaps[:shown])
+    return listed + (f" and {len(gaps) - shown} more gap(s)" if len(gaps) > shown else "")
+
+
+def _check_continuous(index: pd.DatetimeIndex, where: str) -> None:
+    gaps = _gaps(index)
+    if gaps:
+        missing = sum(days for _, days in gaps)
+        raise DataError(
+            f"{where}: {missing} day{'s' if missing > 1 else ''} missing between {index[0].date()} and "
+            f"{index[-1].date()}: {_describe_gaps(gaps)}; a forcing file must list every day (the CAMELS-US "
+            "forcing files have no gaps)"
+        )
+
+
+def _first(what: str, rows: np.ndarray, lines: np.ndarray, index: pd.DatetimeIndex, value: str) -> str:
+    """``line L (date): <value> <what>``, or the count and the first such day when there are several."""
+    first = f"line {lines[rows[0]]} ({index[rows[0]].date()}): {value}"
+    if len(rows) == 1:
+        return f"{first} {what}"
+    return f"{value.split(' = ')[0]} {what} on {len(rows)} days, first {first}"
+
+
+def _check_values(table: pd.DataFrame, lines: np.ndarray, where: str) -> None:
+    """Missing values, sentinels, physical ranges and Tmin <= Tmax; every problem in one error."""
+    problems = []
+    for name in table.columns:
+        values = table[name].to_numpy(dtype="float64")
+        units = VARIABLES.get(name, ("", ""))[0]
+        empty = np.flatnonzero(np.isnan(values))
+        if len(empty):
+            problems.append(_first("has no value", empty, lines, table.index, name))
+            continue
+        sentinel = np.flatnonzero(values <= MISSING_SENTINEL)
+        if len(sentinel):
+            value = f"{name} = {values[sentinel[0]]:g} {units}".rstrip()
+            problems.append(_first("is a missing-value sentinel (a forcing file must have none)", sentinel, lines, table.index, value))
+            values = np.where(values <= MISSING_SENTINEL, np.nan, values)
+        if name not in VALID_RANGES:
+            continue
+        low, high = VALID_RANGES[name]
+        with np.errstate(invalid="ignore"):
+            outside = np.flatnonzero((values < low) | (values > high))
+        if len(outside):
+            value = f"{name} = {values[outside[0]]:g} {units}"
+            if low == 0 and (values[outside] < 0).all():
+                problems.append(_first("is negative", outside, lines, table.index, value))
+            else:
+                problems.append(_first(f"is outside [{low:g}, {high:g}] {units}", outside, lines, table.index, value))
+    if {"tmax", "tmin"} <= set(table):
+        tmax, tmin = table["tmax"].to_numpy("float64"), table["tmin"].to_numpy("float64")
+        with np.errstate(invalid="ignore"):
+            inverted = np.flatnonzero(tmin - tmax > TEMPERATURE_ROUNDING + 1e-6)
+        if len(inverted):
+            i = inverted[0]
+            value = f"tmin = {tmin[i]:g} degC exceeds tmax = {tmax[i]:g} degC"
+            if len(inverted) == 1:
+                problems.append(f"line {lines[i]} ({table.index[i].date()}): {value}")
+            else:
+                problems.append(f"tmin exceeds tmax on {len(inverted)} days, first line {lines[i]} ({table.index[i].date()}): {value}")
+    if problems:
+        raise DataError(f"{where}: " + "; ".join(problems))
+
+
+def read_forcing(
+    path: str | Path, product: str | None = None, basin: str | None = None
+) -> tuple[pd.DataFrame, ForcingHeader]:
+    """Read one forcing file into a daily table with canonical column names, checked.
 
     Returns the table (``DatetimeIndex`` named ``date``; columns such as ``prcp``, ``tmax``,
-    ``tmin``, ``srad``, ``vp``, ``dayl``, ``swe``) and the header. Warns (:class:`ForcingWarning`)
-    when Tmax equals Tmin on every day, the signature of the v1p2 Maurer/NLDAS daily means.
+    ``tmin``, ``srad``, ``vp``, ``dayl``, ``swe``) and the header. Raises :class:`DataError` naming
+    the file, the basin, the line and the value for: a row with too many or too few fields, a value
+    that is not a number or is missing, an invalid, repeated or out-of-order date, a missing day (the
+    CAMELS-US forcing files list every day), a missing-value sentinel (-999), a value outside its
+    physical range (:data:`~runoffbench.data.variables.VALID_RANGES`: negative precipitation, SWE,
+    radiation, vapour pressure or day length, day length over 24 h, ...) and Tmin above Tmax by more
+    than the two-decimal rounding. Warns (:class:`ForcingWarning`) when Tmax equals Tmin on every day,
+    the signature of the v1p2 Maurer/NLDAS daily means (which therefore pass).
     """
     path = Path(path)
     if not path.is_file():
         raise DataError(f"forcing file {path} does not exist")
+    where = _where(path, basin)
     header, columns = _read_header(path)
     names = ["year", "month", "day"] + [canonical_name(c) for c in columns[3:]]
-    try:
-        table = pd.read_csv(path, sep=r"\s+", skiprows=4, header=None, names=names)
-    except (pd.errors.ParserError, ValueError) as error:
-        raise DataError(f"{path}: cannot parse the data rows ({error})") from None
-    if table.empty:
-        raise DataError(f"{path}: no data rows after the header")
-    table.index = _dates(table, path)
+    table, lines = _read_table(path, 5, names, where)
+    incomplete = np.flatnonzero(table.isna().any(axis=1).to_numpy())
+    if len(incomplete):
+        short = _short_row(path, lines[incomplete[0]], len(names), where)
+        if short:
+            raise short
+    table.index = _dates(table, lines, where)
+    _check_continuous(table.index, where)
     table = table.drop(columns=[c for c in ("year", "month", "day", "hr") if c in table])
-    non_numeric = [c for c in table if not pd.api.types.is_numeric_dtype(table[c])]
-    if non_numeric:
-        raise DataError(f"{path}: non-numeric values in column(s) {non_numeric}")
+    _check_values(table, lines, where)
     _warn_daily_mean_temperature(table, path, product)
     return table.astype("float64"), header
 
@@ -212,34 +401,42 @@ def _warn_daily_mean_temperature(table: pd.DataFrame, path: Path, product: str |
 def read_streamflow(path: str | Path, area_m2: float, basin: str | None = None) -> pd.DataFrame:
     """Read a USGS streamflow file; return ``qobs`` [mm/day] and the quality ``flag`` per day.
 
-    −999 (flag ``M``) and any negative value become NaN; flags are kept as written (``A``,
-    ``A:e``, ``M``, …).
+    -999 (flag ``M``), CAMELS's mark of a missing day, becomes NaN; so do days the file does not
+    list (gaps are allowed here, unlike in forcing files). The table's ``attrs["sentinel_days"]``
+    counts the -999 days. Any other negative value, a value that is not a number, a row with too
+    many or too few fields and an invalid, repeated or out-of-order date raise :class:`DataError`
+    naming the file, the basin and the line. Flags are kept as written (``A``, ``A:e``, ``M``, ...).
     """
     path = Path(path)
     if not path.is_file():
         raise DataError(f"streamflow file {path} does not exist")
-    names = ["gauge", "year", "month", "day", "q_cfs", "flag"]
-    try:
-        table = pd.read_csv(
-            path, sep=r"\s+", header=None, names=names, dtype={"gauge": str, "flag": str}
-        )
-    except (pd.errors.ParserError, ValueError) as error:
-        raise DataError(f"{path}: cannot parse streamflow rows ({error})") from None
-    if table.empty:
-        raise DataError(f"{path}: no streamflow rows")
-    if not pd.api.types.is_numeric_dtype(table["q_cfs"]):
-        raise DataError(f"{path}: streamflow column is not numeric")
+    where = _where(path, basin)
+    names = ["gauge", "year", "month", "day", "streamflow", "flag"]  # streamflow in cfs
+    table, lines = _read_table(path, 1, names, where, minimum=5, text_columns=("gauge", "flag"))
     if basin is not None:
-        others = sorted(set(table["gauge"]) - {basin})
+        others = sorted(set(table["gauge"].dropna()) - {basin})
         if others:
             raise DataError(f"{path}: file for basin {basin} holds gauge id(s) {others}")
-    index = _dates(table, path)
-    q_cfs = table["q_cfs"].to_numpy(dtype="float64")
-    q_cfs = np.where(q_cfs < 0, np.nan, q_cfs)
-    qobs = q_cfs * MM3_PER_FT3 * 86400.0 / (area_m2 * 1e6)
-    return pd.DataFrame(
-        {"qobs": qobs, "flag": table["flag"].fillna("").to_numpy()}, index=index
-    )
+    incomplete = np.flatnonzero(table[names[:5]].isna().any(axis=1).to_numpy())
+    if len(incomplete):
+        raise _short_row(path, lines[incomplete[0]], len(names), where, minimum=5) or DataError(
+            f"{where}: line {lines[incomplete[0]]}: streamflow has no value"
+        )
+    index = _dates(table, lines, where)
+    q_cfs = table["streamflow"].to_numpy(dtype="float64")
+    sentinel = q_cfs == MISSING_SENTINEL
+    negative = np.flatnonzero((q_cfs < 0) & ~sentinel)
+    if len(negative):
+        i = negative[0]
+        count = f" ({len(negative)} such days)" if len(negative) > 1 else ""
+        raise DataError(
+            f"{where}: line {lines[i]} ({index[i].date()}): streamflow {q_cfs[i]:g} cfs is negative{count}; "
+            "only -999 marks a missing day"
+        )
+    qobs = np.where(sentinel, np.nan, q_cfs) * MM3_PER_FT3 * 86400.0 / (area_m2 * 1e6)
+    flow = pd.DataFrame({"qobs": qobs, "flag": table["flag"].fillna("").to_numpy()}, index=index)
+    flow.attrs["sentinel_days"] = int(sentinel.sum())
+    return flow
 
 
 def read_attributes(root: str | Path, basins: list[str] | None = None) -> pd.DataFrame:
