@@ -282,3 +282,23 @@ def test_path_traversal_member_is_refused(tmp_path, evil):
         extract_members(archive, tmp_path / "out" / "camels", ["*"])
     assert not (tmp_path / "out" / "camels").exists()
     assert list((tmp_path / "out").iterdir()) == []
+
+
+def test_staging_folder_of_a_killed_extraction_is_removed_next_time(tmp_path):
+    """A kill during extraction leaves ``.<root>.<pid>.<host>.<token>.staging``; the next extraction
+    into the same root removes it (and keeps a running one's)."""
+    import subprocess
+    import sys
+
+    from runoffbench.io import temporary_path
+
+    archive = tmp_path / "attributes.zip"
+    archive.write_bytes(_zip(attribute_members()))
+    dest = tmp_path / "camels"
+    dead = int(subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                              capture_output=True, text=True).stdout)
+    stale = temporary_path(dest, pid=dead, kind="staging")
+    (stale / "camels_attributes_v2.0").mkdir(parents=True)
+    (stale / "camels_attributes_v2.0" / "camels_clim.txt").write_text("half")
+    extract_members(archive, dest, ["camels_attributes_v2.0/camels_clim.txt"])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["attributes.zip", "camels"]

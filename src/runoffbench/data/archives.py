@@ -1,8 +1,9 @@
 """Safe, all-or-nothing extraction of selected members from zip and tar archives, and the
 selection of the CAMELS-US members a configuration needs.
 
-Members are written into a staging directory beside the destination and moved into place only
-after every selected member was read in full, so a corrupt or truncated archive (zip CRC error,
+Members are written into a staging directory beside the destination
+(``.<root>.<pid>.<host>.<token>.staging``; one left by a killed extraction is removed by the next
+extraction into the same root) and moved into place only after every selected member was read in full, so a corrupt or truncated archive (zip CRC error,
 broken compressed stream, missing central directory) raises :class:`DownloadError` and leaves
 nothing behind. Member names that are absolute or climb out of the destination (``..``) are
 refused.
@@ -16,7 +17,6 @@ import os
 import re
 import shutil
 import tarfile
-import tempfile
 import zipfile
 import zlib
 from collections.abc import Callable, Iterable, Iterator
@@ -31,6 +31,7 @@ from runoffbench.data.camels_us import (
     check_basin_id,
 )
 from runoffbench.errors import ConfigError, DownloadError
+from runoffbench.io import remove_stale_temporaries, temporary_path
 
 Selector = Callable[[str], bool] | Iterable[str]
 Renamer = Callable[[str], str]
@@ -69,7 +70,9 @@ def extract_members(
     wanted = _as_predicate(select)
     target = rename or (lambda name: name)
     dest_root.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{dest_root.name}.staging-", dir=dest_root.parent))
+    remove_stale_temporaries(dest_root, kind="staging")  # left by a killed extraction
+    staging = temporary_path(dest_root, kind="staging")
+    staging.mkdir()
     try:
         relative = _extract_to(archive, staging, wanted, target)
         return _move_into_place(staging, dest_root, relative)
