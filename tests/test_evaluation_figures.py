@@ -205,7 +205,7 @@ def test_mutual_information_figure_names_its_estimator(table):
     estimate on one year would be dominated by its bias)."""
     fig = FIGURES["mutual_information_cdf"].function(table)
     notes = " ".join(text.get_text() for text in fig.axes[0].texts)
-    assert "Kraskov et al. 2004" in notes and "k = 3" in notes and "independent: 0" in notes
+    assert "Kraskov et al. 2004" in notes and "k = 3" in notes and "independent series: 0" in notes
 
 
 SEVEN_MODELS = ["lstm", "ealstm", "mclstm", "dhbv", "exphydro", "sacsma", "climatology"]
