@@ -289,7 +289,7 @@ def test_missing_streamflow_is_masked_counted_and_logged(camels_tree, tmp_path, 
     a warning giving their count per basin in the build log."""
     path = _flow_file(camels_tree, "02000002")
     _edit_flow(path, lambda rows: rows[:400] + rows[500:])  # 100 days not listed at all
-    with caplog.at_level(logging.WARNING, logger="runoffbench.data.cache"):
+    with caplog.at_level(logging.INFO, logger="runoffbench.data.cache"):
         _build(camels_tree, tmp_path / "daymet.nc")
     text = caplog.text
     missing_999 = len(range(0, 1096, 97))
@@ -298,3 +298,7 @@ def test_missing_streamflow_is_masked_counted_and_logged(camels_tree, tmp_path, 
     assert re.search(
         rf"basin 02000002: streamflow missing on {listed_999 + 100} of 1096 days \({listed_999} -999/M, "
         r"100 not listed in the file, first 2001-02-04\)", text)
+    summary = [r for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(summary) == 1 and re.search(
+        rf"streamflow missing .* on {missing_999 + listed_999 + 100} of 2192 basin-days in 2 of 2 basins",
+        summary[0].getMessage())

@@ -45,7 +45,7 @@ def _basin_series(root: Path, forcing: str, basin: str) -> tuple[pd.DataFrame, c
         raise DataError(f"basin {basin}: {forcing_file} lacks variable(s) {missing}")
     flow_file = camels_us.streamflow_path(root, basin)
     flow = camels_us.read_streamflow(flow_file, header.area_m2, basin)
-    _log_missing_streamflow(basin, flow, table.index)
+    missing_days = _missing_streamflow(basin, flow, table.index)
     overlap = flow.index.intersection(table.index)
     if overlap.empty:
         raise DataError(
@@ -55,25 +55,27 @@ def _basin_series(root: Path, forcing: str, basin: str) -> tuple[pd.DataFrame, c
     if flow["qobs"].reindex(table.index).isna().all():
         raise DataError(f"basin {basin}: {flow_file} has no valid streamflow in the forcing period")
     table = table.join(flow.rename(columns={"flag": "qobs_flag"}), how="left")
+    table.attrs["missing_flow_days"] = missing_days
     return table, header
 
 
-def _log_missing_streamflow(basin: str, flow: pd.DataFrame, dates: pd.DatetimeIndex) -> None:
-    """Warn with the count of the forcing period's days without streamflow: -999 (flag M) in the
-    file, or not listed in it. Both are CAMELS's real gaps and become NaN (flag ``no_record`` for
-    the unlisted days) in the cache."""
+def _missing_streamflow(basin: str, flow: pd.DataFrame, dates: pd.DatetimeIndex) -> int:
+    """Log (INFO) and return the count of the forcing period's days without streamflow: -999
+    (flag M) in the file, or not listed in it. Both are CAMELS's real gaps and become NaN (flag
+    ``no_record`` for the unlisted days) in the cache; :func:`_collect` warns with the total."""
     listed = dates.isin(flow.index)
     sentinel = int(flow["qobs"].reindex(dates[listed]).isna().sum())
     unlisted = dates[~listed]
     if not sentinel and unlisted.empty:
-        return
+        return 0
     parts = [f"{sentinel} -999/M"]
     if not unlisted.empty:
         parts.append(f"{len(unlisted)} not listed in the file, first {unlisted[0].date()}")
-    log.warning(
+    log.info(
         "basin %s: streamflow missing on %d of %d days (%s); NaN in the cache",
         basin, sentinel + len(unlisted), len(dates), ", ".join(parts),
     )
+    return sentinel + len(unlisted)
 
 
 def _collect(root: Path, forcing: str, basins: list[str]) -> tuple[dict, dict, list[str]]:
@@ -86,6 +88,15 @@ def _collect(root: Path, forcing: str, basins: list[str]) -> tuple[dict, dict, l
                 tables[basin], headers[basin] = _basin_series(root, forcing, basin)
             except DataError as error:
                 problems.append(str(error))
+    missing = {b: t.attrs.get("missing_flow_days", 0) for b, t in tables.items()}
+    if any(missing.values()):
+        days = sum(len(t) for t in tables.values())
+        log.warning(
+            "%s: streamflow missing (-999/M or not listed) on %d of %d basin-days in %d of %d basins "
+            "(up to %d days in basin %s); NaN in the cache, per-basin counts in the INFO lines",
+            forcing, sum(missing.values()), days, sum(n > 0 for n in missing.values()), len(tables),
+            max(missing.values()), max(missing, key=missing.get),
+        )
     return tables, headers, problems
 
 

@@ -242,18 +242,21 @@ def _short_row(path: Path, line: int, expected: int, where: str, minimum: int | 
 
 def _dates(table: pd.DataFrame, lines: np.ndarray, where: str) -> pd.DatetimeIndex:
     """The dates of the rows, strictly increasing; an invalid, repeated or earlier date names its line."""
-    parts = table[["year", "month", "day"]]
-    whole = parts.notna().all(axis=1) & (parts == parts.round()).all(axis=1)
-    dates = pd.to_datetime(
-        {"year": parts["year"].where(whole, 1), "month": parts["month"].where(whole, 1), "day": parts["day"].where(whole, 1)},
-        errors="coerce",
-    ).where(whole)
-    bad = np.flatnonzero(dates.isna().to_numpy())
+    parts = table[["year", "month", "day"]].to_numpy(dtype="float64")
+    year, month, day = parts.T
+    with np.errstate(invalid="ignore"):
+        whole = np.isfinite(parts).all(axis=1) & (parts == np.round(parts)).all(axis=1)
+        whole &= (month >= 1) & (month <= 12) & (day >= 1) & (day <= 31) & (year >= 1) & (year <= 9999)
+    months = np.where(whole, (year - 1970) * 12 + month - 1, 0).astype("int64").astype("datetime64[M]")
+    dates = months.astype("datetime64[D]") + np.where(whole, day - 1, 0).astype("int64")
+    valid = whole & (dates.astype("datetime64[M]") == months)
+    bad = np.flatnonzero(~valid)
     if len(bad):
-        year, month, day = (parts[c].iloc[bad[0]] for c in ("year", "month", "day"))
-        shown = "-".join(f"{v:0{w}g}" if pd.notna(v) else "?" for v, w in ((year, 4), (month, 2), (day, 2)))
+        shown = "-".join(
+            f"{v:0{w}g}" if np.isfinite(v) else "?" for v, w in zip(parts[bad[0]], (4, 2, 2))
+        )
         raise DataError(f"{where}: line {lines[bad[0]]}: {shown} is not a valid date")
-    index = pd.DatetimeIndex(dates, name="date")
+    index = pd.DatetimeIndex(dates.astype("datetime64[ns]"), name="date")
     steps = _day_steps(index)
     backwards = np.flatnonzero(steps <= 0)
     if len(backwards):
