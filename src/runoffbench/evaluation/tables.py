@@ -11,7 +11,7 @@ table id (``results/<experiment>/tables/<id>.csv|md|tex``) to its builder.
 * ``single_vs_ensemble`` — Kratzert et al. (2019), Table 2: mean and median NSE and the number of
   basins with NSE ≤ 0, of the single members (mean ± standard deviation over members) and of the
   ensemble mean.
-* ``benchmark`` — Nearing et al. (2021, online 2020), Table 1, and Kratzert et al. (2019), Table 3:
+* ``benchmark`` — Nearing et al. (2020, WRR 2021), Table 1, and Kratzert et al. (2019), Table 3:
   median KGE, bias β-NSE = (μs − μo)/σo (0 is unbiased; not KGE's ratio μs/μo), σ ratio α, r², FHV and
   FLV per model × forcing; ``*`` marks a distribution that differs from the reference model's with the
   same forcing (paired Wilcoxon signed-rank test, p < 0.05).
@@ -113,7 +113,7 @@ def ensemble_table(metrics: pd.DataFrame, split: str | None = None) -> BuiltTabl
 
 
 def benchmark_table(metrics: pd.DataFrame, split: str | None = None, reference: str | None = None) -> BuiltTable:
-    """Nearing et al. (2021) benchmark table: medians, ``*`` where different from ``reference``.
+    """Nearing et al. (2020) benchmark table: medians, ``*`` where different from ``reference``.
 
     The bias is β-NSE = (μs − μo)/σo (Nearing et al. 2020, Table 1; Kratzert et al. 2019, Table 3), the
     metric ``Beta-NSE``; KGE's ratio of means μs/μo (``Beta-KGE``) is not what these papers tabulate.
@@ -138,7 +138,8 @@ def benchmark_table(metrics: pd.DataFrame, split: str | None = None, reference: 
         records.append(record)
     split = chosen["split"].iloc[0]
     return BuiltTable(pd.DataFrame.from_records(records),
-                      f"Median over basins of benchmark metrics, split {split} (Nearing et al. 2021).",
+                      f"Median over basins of benchmark metrics, split {split} (Nearing et al. 2020, Table 1; "
+                      "Kratzert et al. 2019, Table 3).",
                       ("bias β-NSE = (μs − μo)/σo, the difference of the mean simulated and observed flow in "
                        "units of the observed standard deviation (0: unbiased); σ ratio α = σs/σo; r² the squared "
                        "Pearson correlation; FHV and FLV the high- and low-segment volume biases of the flow "
