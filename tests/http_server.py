@@ -1,5 +1,6 @@
 """A local HTTP server on 127.0.0.1 for the download tests: serves bytes from memory, honours
-``Range`` (or ignores it on request) and can drop a connection half-way to test resumption."""
+``Range`` (or ignores it on request), can drop a connection half-way to test resumption and can leave
+out ``Content-Length`` (so that a dropped connection looks like a complete response)."""
 
 from __future__ import annotations
 
@@ -30,10 +31,11 @@ class _Handler(BaseHTTPRequestHandler):
         if start is None:
             return
         payload = body[start:]
-        self.send_header("Content-Length", str(len(payload)))
+        if self.path not in state.no_length:  # else the body ends where the connection closes
+            self.send_header("Content-Length", str(len(payload)))
         self.send_header("Accept-Ranges", "bytes")
         self.end_headers()
-        if self.path in state.drop_once:  # announce everything, send half, hang up
+        if self.path in state.drop_once:  # announce everything (or nothing), send half, hang up
             state.drop_once.discard(self.path)
             self.wfile.write(payload[: len(payload) // 2])
             return
@@ -62,7 +64,7 @@ def server():
     """A threaded HTTP server on 127.0.0.1; yields its state (files, requests, url())."""
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
     httpd.daemon_threads = True
-    httpd.state = SimpleNamespace(files={}, requests=[], drop_once=set(), ignore_range=set())
+    httpd.state = SimpleNamespace(files={}, requests=[], drop_once=set(), ignore_range=set(), no_length=set())
     base = f"http://127.0.0.1:{httpd.server_address[1]}"
     httpd.state.url = lambda path: base + path
     thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05})

@@ -147,21 +147,102 @@ def test_fetch_rejects_unknown_forcing_before_downloading(camels_server, tmp_pat
     assert state.requests == []
 
 
-def test_cli_reads_sources_from_a_workflow_config(camels_server, tmp_path):
-    _, sources = camels_server
-    config = tmp_path / "config.yaml"
-    config.write_text(yaml.safe_dump({"dataset": {"name": "camels_us", "download": sources}}))
-    basins = tmp_path / "basins.txt"
-    basins.write_text("01031500\n")
+def _cli(*argv):
     parser = argparse.ArgumentParser()
     cli.add_parser(parser.add_subparsers())
-    args = parser.parse_args(["download", "--sources", str(config), "--root", str(tmp_path / "r"),
-                              "--downloads", str(tmp_path / "d"), "--forcing", "maurer",
-                              "--basins", str(basins), "--no-progress"])
-    assert args.run(args) == 0
+    args = parser.parse_args(["download", *argv])
+    return args.run(args)
+
+
+def test_cli_reads_sources_from_a_workflow_config(camels_server, tmp_path):
+    """``--sources`` takes a sources file or a workflow config naming one in dataset.download_sources."""
+    _, sources = camels_server
+    (tmp_path / "sources.yaml").write_text(yaml.safe_dump(sources))
+    config = tmp_path / "config.yaml"
+    config.write_text(yaml.safe_dump({"dataset": {"name": "camels_us", "download_sources": "sources.yaml"}}))
+    basins = tmp_path / "basins.txt"
+    basins.write_text("01031500\n")
+    assert _cli("--sources", str(config), "--root", str(tmp_path / "r"), "--downloads", str(tmp_path / "d"),
+                "--forcing", "maurer", "--basins", str(basins), "--no-progress") == 0
     assert (tmp_path / "r" / f"{TS}/basin_mean_forcing/maurer/01/"
             "01031500_lump_maurer_forcing_leap.txt").is_file()
     assert (tmp_path / "r" / "download_manifest.json").is_file()
+
+
+def test_cli_rejects_the_old_dataset_download_key(camels_server, tmp_path, capsys):
+    _, sources = camels_server
+    config = tmp_path / "config.yaml"
+    config.write_text(yaml.safe_dump({"dataset": {"name": "camels_us", "download": sources}}))
+    assert _cli("--sources", str(config), "--root", str(tmp_path / "r"), "--no-progress") == 1
+    assert "dataset.download_sources" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("config", ["config/download_sources.yaml", "config/experiments/camels_us.yaml"])
+def test_repository_sources_load(config):
+    """The help's examples work: the sources file itself, or the experiment config naming it."""
+    repo = Path(__file__).resolve().parents[1]
+    loaded = cli.load_sources(repo / config)
+    assert {"timeseries", "attributes", "maurer_extended", "nldas_extended", "basin_lists"} <= set(loaded)
+    assert "--sources config/config.yaml" not in cli.EPILOG and "dataset.download " not in cli.DESCRIPTION
+    from runoffbench.data.download import source_entry
+
+    for key in ("timeseries", "attributes", "maurer_extended", "nldas_extended"):
+        entry = source_entry(loaded, key)  # validates the url and the sums' digits
+        assert entry["url"].startswith("https://")
+    assert source_entry(loaded, "timeseries")["md5"] == "8e9a466710e8270b58f01d332a87184f"  # Zenodo's
+
+
+def test_configured_basins_select_the_extracted_members(camels_server, tmp_path):
+    """``basins`` (dataset.basins) wins over the basin list: only those basins are extracted."""
+    _, sources = camels_server
+    root = tmp_path / "camels"
+    fetch_camels(sources, root, ["daymet"], basins=["01031500"], basin_list="531",
+                 downloads_dir=tmp_path / "downloads", progress=False)
+    forcing = sorted(p.name for p in (root / TS / "basin_mean_forcing").rglob("*.txt"))
+    assert forcing == ["01031500_lump_cida_forcing_leap.txt"]
+    assert (root / "basin_lists" / "531_basin_list.txt").is_file()
+
+
+def test_truncated_archive_without_content_length_is_not_kept(camels_server, tmp_path):
+    """A server that closes the connection early without Content-Length makes a short file look
+    complete: with no checksum pinned, the archive's integrity check rejects it before the rename."""
+    state, sources = camels_server
+    path = "/ts/basin_timeseries_v1p2_metForcing_obsFlow.zip"
+    state.no_length.add(path)
+    state.drop_once.add(path)
+    downloads, root = tmp_path / "downloads", tmp_path / "camels"
+    with pytest.raises(DownloadError, match="truncated or corrupt"):
+        fetch_camels(sources, root, ["daymet"], basin_list="531", downloads_dir=downloads, progress=False)
+    assert not (downloads / "basin_timeseries_v1p2_metForcing_obsFlow.zip").exists()
+    assert not list(downloads.glob("basin_timeseries*")), "the short download was kept"
+    assert not (root / TS).exists()
+    fetch_camels(sources, root, ["daymet"], basin_list="531", downloads_dir=downloads, progress=False)
+    assert (downloads / "basin_timeseries_v1p2_metForcing_obsFlow.zip").read_bytes() == state.files[path]
+
+
+def test_truncated_tar_without_content_length_is_not_kept(server, tmp_path):
+    from runoffbench.data.archives import check_archive
+
+    server.files["/nldas_extended.tar.gz"] = _tar_gz(nldas_extended_members())
+    server.no_length.add("/nldas_extended.tar.gz")
+    server.drop_once.add("/nldas_extended.tar.gz")
+    dest = tmp_path / "nldas_extended.tar.gz"
+    with pytest.raises(DownloadError, match="truncated or corrupt"):
+        download_file(server.url("/nldas_extended.tar.gz"), dest, progress=False, verify=check_archive)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_pinned_md5_is_verified(camels_server, tmp_path):
+    """Archives whose publisher gives only an md5 (Zenodo) are pinned with it."""
+    _, sources = camels_server
+    body = b"0123456789"
+    server = camels_server[0]
+    server.files["/f.bin"] = body
+    with pytest.raises(DownloadError, match="md5 mismatch"):
+        download_file(server.url("/f.bin"), tmp_path / "f.bin", md5="0" * 32, progress=False)
+    assert list(tmp_path.iterdir()) == []
+    download_file(server.url("/f.bin"), tmp_path / "f.bin", md5=hashlib.md5(body).hexdigest(), progress=False)
+    assert (tmp_path / "f.bin").read_bytes() == body
 
 
 # --------------------------------------------------------------------------- download_file
@@ -302,3 +383,21 @@ def test_staging_folder_of_a_killed_extraction_is_removed_next_time(tmp_path):
     (stale / "camels_attributes_v2.0" / "camels_clim.txt").write_text("half")
     extract_members(archive, dest, ["camels_attributes_v2.0/camels_clim.txt"])
     assert sorted(p.name for p in tmp_path.iterdir()) == ["attributes.zip", "camels"]
+
+
+def test_cli_basins_with_basin_list_extracts_only_the_basins(camels_server, tmp_path, capsys):
+    """The download rule passes both when a config sets dataset.basins and dataset.basin_list."""
+    _, sources = camels_server
+    (tmp_path / "sources.yaml").write_text(yaml.safe_dump(sources))
+    basins = tmp_path / "basins.txt"
+    basins.write_text("02064000\n")
+    root = tmp_path / "r"
+    assert _cli("--sources", str(tmp_path / "sources.yaml"), "--root", str(root), "--downloads",
+                str(tmp_path / "d"), "--basins", str(basins), "--basin-list", "531", "--no-progress") == 0
+    assert sorted(p.name for p in (root / TS).rglob("*.txt")) == [
+        "02064000_lump_cida_forcing_leap.txt", "02064000_streamflow_qc.txt"]
+    capsys.readouterr()
+    assert _cli("--print-checksums", "--root", str(root)) == 0
+    printed = capsys.readouterr().out
+    sha = hashlib.sha256((tmp_path / "d" / "basin_timeseries_v1p2_metForcing_obsFlow.zip").read_bytes()).hexdigest()
+    assert f"timeseries: {sha}  # basin_timeseries_v1p2_metForcing_obsFlow.zip (not pinned)" in printed

@@ -107,6 +107,31 @@ def archive_kind(archive: Path) -> str:
     raise DownloadError(f"{archive} is neither a zip nor a tar archive (or it is corrupt)")
 
 
+def check_archive(archive: Path) -> None:
+    """Raise :class:`DownloadError` unless ``archive`` is a complete zip or tar archive.
+
+    A zip must have its central directory (which sits at the end, so a truncated file has none);
+    a tar stream (gzip, xz, bzip2 or plain) is read to its end. Member contents are checked (CRC)
+    when they are extracted.
+    """
+    archive = Path(archive)
+    try:
+        if archive_kind(archive) == "zip":
+            with zipfile.ZipFile(archive) as zf:
+                zf.infolist()
+            return
+        with tarfile.open(archive, "r:*") as tf:
+            for member in tf:
+                if member.isfile():
+                    with tf.extractfile(member) as stream:
+                        while stream.read(1 << 20):
+                            pass
+    except DownloadError:
+        raise
+    except _ARCHIVE_ERRORS as exc:
+        raise DownloadError(f"{archive.name} is not a complete archive ({type(exc).__name__}: {exc})") from exc
+
+
 def _as_predicate(select: Selector) -> Callable[[str], bool]:
     """Turn glob patterns into a predicate; pass a predicate through."""
     if callable(select):
