@@ -15,7 +15,16 @@ if not workflow.overwrite_configfiles:
     configfile: "config/config.yaml"
 
 
-validate(config, "workflow/schemas/config.schema.yaml")
+# Config errors stop the run before the first job, each naming its key: the schema (light, every process),
+# then the registries and the dataset's dates (imports torch: the main process only, not every SLURM job).
+from runoffbench.config_check import check_schema
+
+check_schema(config, "workflow/schemas/config.schema.yaml")
+validate(config, "workflow/schemas/config.schema.yaml")  # fills in the schema's defaults
+if workflow.is_main_process:
+    from runoffbench.config_check import check_config
+
+    check_config(config)
 
 
 include: "workflow/rules/common.smk"

@@ -83,9 +83,10 @@ def main() -> None:
         basins = [str(b) for b in dataset["basin"].values]
         first, last = pd.Timestamp(dataset["date"].values[0]), pd.Timestamp(dataset["date"].values[-1])
     train = Period(first, last)
-    settings = parse_settings(args.model, {"hidden_size": HIDDEN[args.model], "static_attributes": STATICS,
-                                           "batch_size": 256, "sequence_length": 365, "epochs": 1, "dropout": 0.0})
     model_class = get_model(args.model)
+    no_dropout = {"dropout": 0.0} if "dropout" in model_class.config_keys else {}
+    settings = parse_settings(args.model, {"hidden_size": HIDDEN[args.model], "static_attributes": STATICS,
+                                           "batch_size": 256, "sequence_length": 365, "epochs": 1, **no_dropout})
 
     def stage(name: str, started: float) -> None:
         rows.append((name, peak_mb(), time.perf_counter() - started))

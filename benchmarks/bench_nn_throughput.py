@@ -117,11 +117,12 @@ def ours(workdir: Path, basins: list[str], model_name: str, device: torch.device
     from runoffbench.training.settings import parse_settings
     from runoffbench.training.trainer import Trainer
 
+    model_class = get_model(model_name)
+    no_dropout = {"dropout": 0.0} if "dropout" in model_class.config_keys else {}
     settings = parse_settings(model_name, {
         "hidden_size": HIDDEN[model_name], "sequence_length": SEQUENCE, "batch_size": BATCH, "epochs": 1,
-        "batches_per_epoch": warmup, "learning_rate": 1e-3, "loss": "nse", "dropout": 0.0,
+        "batches_per_epoch": warmup, "learning_rate": 1e-3, "loss": "nse", **no_dropout,
         "static_attributes": list(STATICS), "device": str(device)})
-    model_class = get_model(model_name)
     train_period = Period(*TRAIN)
     start = time.perf_counter()
     inputs = read_inputs(workdir / "cache.nc", workdir / "attributes.nc", basins, settings, model_class)

@@ -34,7 +34,7 @@ PERIODS = {
     "test": _period("2004-04-01", "2004-09-30"),
 }
 LOCAL = {"training": "local", "hidden_size": 4, "sequence_length": 10, "epochs": 4, "batch_size": 8,
-         "batches_per_epoch": 3, "dropout": 0.0, "static_attributes": ["p_mean"], "learning_rate": 0.02}
+         "batches_per_epoch": 3, "static_attributes": ["p_mean"], "learning_rate": 0.02}
 
 
 pytestmark = pytest.mark.usefixtures("torch_one_thread")

@@ -26,7 +26,7 @@ PERIODS = {
     "validation": Period(pd.Timestamp("2001-07-01"), pd.Timestamp("2001-09-30")),
     "test": Period(pd.Timestamp("2001-10-01"), pd.Timestamp("2001-12-31")),
 }
-TINY = {"hidden_size": 8, "sequence_length": 10, "epochs": 2, "batch_size": 64, "dropout": 0.2,
+TINY = {"hidden_size": 8, "sequence_length": 10, "epochs": 2, "batch_size": 64,
         "static_attributes": ["p_mean", "aridity"], "learning_rate": {1: 0.01, 2: 0.005}}
 
 
@@ -167,6 +167,8 @@ def test_cli_trains_one_run(data, tmp_path):
          "patience: early stopping needs a validation period"),
         ({"train_years": 2}, ConfigError, "train_years: 2 years requested"),
         ({"batches_per_epoch": 0}, ConfigError, "batches_per_epoch: expected a positive integer"),
+        ({"hidden_sise": 8}, ConfigError, r"models.lstm: unknown key\(s\) hidden_sise for LSTM .*hidden_size"),
+        ({"name": "mclstm", "dropout": 0.4}, ConfigError, r"unknown key\(s\) dropout for MCLSTM"),
     ],
 )
 def test_bad_input_fails_before_training(data, tmp_path, overrides, error, message):

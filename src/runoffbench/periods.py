@@ -57,11 +57,13 @@ PAPER_SPLITS: dict[str, dict[str, Period]] = {
 
 def parse_period(spec: Mapping[str, Any], where: str) -> Period:
     """Parse ``{water_years: [a, b]}`` or ``{start, end}``; ``where`` names the config key."""
-    if "water_years" in spec:
-        first, last = spec["water_years"]
-        return water_years(int(first), int(last))
     try:
+        if "water_years" in spec:
+            first, last = spec["water_years"]
+            return water_years(int(first), int(last))
         return Period(pd.Timestamp(str(spec["start"])), pd.Timestamp(str(spec["end"])))
+    except ConfigError as error:  # a reversed period
+        raise ConfigError(f"{where}: {error}") from None
     except KeyError as missing:
         raise ConfigError(f"{where}: a period needs 'water_years' or both 'start' and 'end' ({missing} missing)") from None
     except ValueError as error:

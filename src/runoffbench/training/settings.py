@@ -130,7 +130,12 @@ def parse_settings(name: str, entry: Mapping[str, Any]) -> TrainSettings:
     options = {k: v for k, v in entry.items() if k not in _OWN_KEYS and k not in _WORKFLOW_KEYS}
     options.update(entry.get("options") or {})
     values.setdefault("model", name)
-    values.setdefault("dynamic_inputs", get_model(values["model"]).default_dynamic_inputs)
+    model_class = get_model(values["model"])
+    values.setdefault("dynamic_inputs", model_class.default_dynamic_inputs)
+    unknown = sorted(set(options) - model_class.config_keys)
+    _check(not unknown, f"{where}", f"unknown key(s) {', '.join(unknown)} for {model_class.__name__} (model "
+           f"{values['model']!r}); its own keys: {', '.join(sorted(model_class.config_keys))}; trainer settings: "
+           f"{', '.join(sorted(_OWN_KEYS))}")
     for key in ("dynamic_inputs", "static_attributes", "seeds"):
         if key in values:
             _check(isinstance(values[key], (list, tuple)), f"{where}.{key}", f"expected a list, got {values[key]!r}")

@@ -7,7 +7,8 @@ each model documents the keys it reads) completed by the trainer with
 - ``n_basins`` (int): the number of basins of the run, and
 - ``training`` (``"regional"`` or ``"local"``): one model for all basins, or one independent model
   per basin. A model with ``supports_local = True`` then carries weights with a leading basin
-  dimension of size ``n_basins`` and selects them with ``batch["basin"]``.
+  dimension of size ``n_basins`` and selects them with ``batch["basin"]``;
+- ``name`` and ``warmup``: the entry's name and the trainer's warm-up days.
 
 The batch
 ---------
@@ -46,6 +47,8 @@ from runoffbench.errors import ConfigError
 #: precipitation [mm/day], mean temperature (T_max + T_min)/2 [°C], Hargreaves (1985) PET [mm/day],
 #: daily maximum and minimum temperature [°C], day length [s], gauge latitude [°N], day of year [1–366]
 RAW_FORCINGS: tuple[str, ...] = ("prcp", "tmean", "pet", "tmax", "tmin", "dayl", "lat", "doy")
+#: the keys the trainer adds to a model's config (see the module docstring)
+TRAINER_KEYS: frozenset[str] = frozenset({"name", "n_basins", "training", "warmup"})
 
 
 class NeuralModel(torch.nn.Module):
@@ -79,6 +82,8 @@ class NeuralModel(torch.nn.Module):
     supports_local: ClassVar[bool] = False
     fluxes: ClassVar[Mapping[str, str]] = {}
     default_dynamic_inputs: ClassVar[tuple[str, ...]] = ("prcp", "srad", "tmax", "tmin", "vp")
+    #: the model's own keys of ``models.<name>`` (:meth:`option` reads only these and :data:`TRAINER_KEYS`)
+    config_keys: ClassVar[frozenset[str]] = frozenset()
 
     def __init__(self, config: Mapping[str, Any], n_dynamic: int, n_static: int) -> None:
         super().__init__()
@@ -103,6 +108,8 @@ class NeuralModel(torch.nn.Module):
 
     def option(self, key: str, default: Any) -> Any:
         """``config[key]`` or ``default``; a value of the wrong type raises a :class:`ConfigError`."""
+        if key not in self.config_keys | TRAINER_KEYS:  # keeps config_keys, which parse_settings checks, complete
+            raise KeyError(f"{type(self).__name__} reads {key!r}, which it does not declare in config_keys")
         value = self.config.get(key, default)
         if default is not None and value is not None and not isinstance(value, type(default)):
             if isinstance(default, float) and isinstance(value, int) and not isinstance(value, bool):

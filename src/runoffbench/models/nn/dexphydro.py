@@ -136,6 +136,9 @@ def simulate(
 class DifferentiableEXPHYDRO(NeuralModel):
     """EXP-HYDRO with per-basin (local) or attribute-derived (regional) parameters (module docstring)."""
 
+    #: the keys of ``models.<name>`` this model reads (anything else is a config error)
+    config_keys: ClassVar[frozenset[str]] = frozenset({"step_sharpness", "hidden_size"})
+
     output_in_mm = True
     needs_raw_forcing = True
     sequence_to_one_ok = False

@@ -144,6 +144,10 @@ class RechargeNetwork(nn.Module):
 class DeltaHBV(NeuralModel):
     """δ models: LSTM-parameterised multi-component HBV with gamma UH routing (module docstring)."""
 
+    #: the keys of ``models.<name>`` this model reads (anything else is a config error)
+    config_keys: ClassVar[frozenset[str]] = frozenset({"variant", "components", "hidden_size", "dropout", "routing",
+                                                       "uh_length", "routing_method", "recharge_hidden"})
+
     output_in_mm = True
     needs_raw_forcing = True
     sequence_to_one_ok = False

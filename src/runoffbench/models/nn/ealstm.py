@@ -24,7 +24,7 @@ Regional training only.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 from torch import nn
@@ -36,6 +36,9 @@ from runoffbench.models.nn.kernels import ealstm_sequence
 
 class EALSTM(NeuralModel):
     """EA-LSTM with a linear head (requires at least one static attribute)."""
+
+    #: the keys of ``models.<name>`` this model reads (anything else is a config error)
+    config_keys: ClassVar[frozenset[str]] = frozenset({"hidden_size", "dropout", "initial_forget_bias"})
 
     def __init__(self, config: Mapping[str, Any], n_dynamic: int, n_static: int) -> None:
         super().__init__(config, n_dynamic, n_static)

@@ -24,7 +24,7 @@ leading basin dimension and the recurrence runs as batched matrix products over 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 from torch import nn
@@ -34,6 +34,10 @@ from runoffbench.models.nn.base import NeuralModel
 
 class LSTM(NeuralModel):
     """Regional LSTM (``torch.nn.LSTM``) or, with ``training: local``, one LSTM per basin."""
+
+    #: the keys of ``models.<name>`` this model reads (anything else is a config error)
+    config_keys: ClassVar[frozenset[str]] = frozenset({"hidden_size", "dropout", "initial_forget_bias",
+                                                       "use_static"})
 
     supports_local = True
 

@@ -76,6 +76,10 @@ class MCLSTM(NeuralModel):
     the redistribution pre-activations day by day instead of keeping T × B × H² values.
     """
 
+    #: the keys of ``models.<name>`` this model reads (anything else is a config error)
+    config_keys: ClassVar[frozenset[str]] = frozenset({"hidden_size", "n_trash", "initial_output_bias",
+                                                       "mass_gate_input"})
+
     mass_input = True
     output_in_mm = True
     fluxes = {"trash": "mm/day", "storage": "mm"}

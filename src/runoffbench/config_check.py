@@ -1,0 +1,188 @@
+"""Checks of a workflow configuration before the first job (``snakemake -n`` included).
+
+Two layers, both run when the Snakefile is parsed:
+
+- :func:`schema_problems`: the JSON schema (``workflow/schemas/config.schema.yaml``), reported as one
+  line per offending key with its path (``config key models.lstm: unknown key 'hidden_sise' ...``)
+  instead of Snakemake's dump of the whole schema; light (yaml and jsonschema), so it runs in every
+  process, SLURM jobs included.
+- :func:`check_config`: what the schema cannot know — names in the registries (nn and conceptual
+  models, losses, network options, baseline methods, metrics, static attributes), periods inside the
+  dataset's dates, reversed periods, warm-up ≥ sequence length, unknown paper splits, models named by
+  the evaluation that the config lacks. It imports the model registries (torch), so the Snakefile
+  runs it in the main process only. Overlapping training and test periods are a warning.
+
+Every problem found is reported at once, each naming its config key.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from runoffbench.errors import ConfigError
+
+#: first and last day of the CAMELS-US v1p2 forcing files per product (Newman et al. 2015; the
+#: Maurer products end in 2008) and of the streamflow
+CAMELS_DATES: dict[str, tuple[str, str]] = {
+    "daymet": ("1980-01-01", "2014-12-31"),
+    "nldas": ("1980-01-01", "2014-12-31"),
+    "nldas_extended": ("1980-01-01", "2014-12-31"),
+    "maurer": ("1980-01-01", "2008-12-31"),
+    "maurer_extended": ("1980-01-01", "2008-12-31"),
+}
+
+
+def _key(path) -> str:
+    return ".".join(str(p) for p in path) or "(top level)"
+
+
+def schema_problems(config: Mapping[str, Any], schema_path: str | Path) -> list[str]:
+    """One line per schema violation, ``config key <path>: <message>``, the deepest first."""
+    import jsonschema
+
+    schema = yaml.safe_load(Path(schema_path).read_text())
+    validator = jsonschema.validators.validator_for(schema)(schema)
+    problems = []
+    for error in sorted(validator.iter_errors(dict(config)), key=lambda e: (-len(e.path), list(map(str, e.path)))):
+        message = error.message
+        if error.validator == "additionalProperties":
+            known = sorted((error.schema.get("properties") or {}).keys())
+            message += f"; known keys here: {', '.join(known)}" if known else ""
+        elif error.validator in ("oneOf", "anyOf") and error.context:
+            message = "; or ".join(sorted({e.message for e in error.context}))
+        if len(message) > 400:
+            message = message[:400] + " ..."
+        problems.append(f"config key {_key(error.path)}: {message}")
+    return problems
+
+
+def check_schema(config: Mapping[str, Any], schema_path: str | Path) -> None:
+    """:class:`ConfigError` listing :func:`schema_problems` (nothing when the config is valid)."""
+    problems = schema_problems(config, schema_path)
+    if problems:
+        raise ConfigError(f"{len(problems)} problem(s) in the configuration (schema {schema_path}):\n  "
+                          + "\n  ".join(problems))
+
+
+def _dataset_dates(dataset: Mapping[str, Any]) -> dict[str, tuple[pd.Timestamp, pd.Timestamp]]:
+    """First and last day of every configured forcing's data."""
+    if dataset["name"] == "synthetic":
+        synthetic = dataset.get("synthetic") or {}
+        span = (pd.Timestamp(str(synthetic.get("start", "1980-01-01"))), pd.Timestamp(str(synthetic.get("end", "2014-12-31"))))
+        return {forcing: span for forcing in dataset["forcings"]}
+    return {f: tuple(pd.Timestamp(d) for d in CAMELS_DATES[f]) for f in dataset["forcings"] if f in CAMELS_DATES}
+
+
+def _check_splits(config, problems: list[str]) -> None:
+    from runoffbench.periods import resolve_splits
+
+    try:
+        splits = resolve_splits(config.get("splits"))
+    except ConfigError as error:
+        problems.append(str(error))
+        return
+    spans = _dataset_dates(config["dataset"])
+    for name, periods in splits.items():
+        for period_name, period in periods.items():
+            outside = sorted(f for f in _forcings_using(config, name) if f in spans
+                             and (period.start < spans[f][0] or period.end > spans[f][1]))
+            if outside:
+                first, last = spans[outside[0]]
+                problems.append(f"splits.{name}.{period_name}: {period} lies outside the data of "
+                                f"{', '.join(outside)} ({first.date()}..{last.date()}), which models of the "
+                                f"config run on")
+        train, test = periods.get("train"), periods.get("test")
+        if train and test and train.start <= test.end and test.start <= train.end:
+            warnings.warn(f"splits.{name}: the train period {train} and the test period {test} overlap", stacklevel=2)
+
+
+def _forcings_using(config, split: str) -> set[str]:
+    """The forcings some model of the config runs on with ``split`` (a model's ``forcings`` and
+    ``splits`` default to all of them; an external model names its one forcing)."""
+    used = set()
+    for entry in (config.get("models") or {}).values():
+        if split not in (entry.get("splits") or config.get("splits") or {}):
+            continue
+        if entry.get("kind") == "external":
+            used |= {entry["forcing"]} if entry.get("forcing") else set()
+        else:
+            used |= set(entry.get("forcings") or config["dataset"]["forcings"])
+    return used
+
+
+def _known_attributes() -> set[str]:
+    from runoffbench.data.synthetic.attributes import CATEGORICAL_COLUMNS, TABLE_COLUMNS
+
+    return {c for columns in TABLE_COLUMNS.values() for c in columns} - {"gauge_id", *CATEGORICAL_COLUMNS}
+
+
+def _check_models(config, problems: list[str]) -> None:
+    from runoffbench.models import conceptual
+    from runoffbench.models.baselines import METHODS
+    from runoffbench.training.losses import get_loss
+    from runoffbench.training.settings import parse_settings
+
+    attributes = _known_attributes()
+    for name, entry in (config.get("models") or {}).items():
+        kind = entry.get("kind")
+        try:
+            if kind == "nn":
+                settings = parse_settings(name, {k: v for k, v in entry.items() if k not in ("kind", "forcings", "splits")})
+                get_loss(settings.loss)
+                unknown = [a for a in settings.static_attributes if a not in attributes]
+                if unknown:
+                    problems.append(f"models.{name}.static_attributes: unknown or non-numeric attribute(s) "
+                                    f"{unknown}; numeric CAMELS attributes: {', '.join(sorted(attributes))}")
+            elif kind == "conceptual":
+                model = conceptual.get_model(entry.get("model", name))
+                model.resolve_bounds(entry.get("bounds"))
+                model.check_options(entry.get("options"))
+            elif kind == "baseline" and entry.get("method") not in METHODS:
+                problems.append(f"models.{name}.method: unknown {entry.get('method')!r}; known: {', '.join(METHODS)}")
+        except ConfigError as error:
+            message = str(error)
+            problems.append(message if message.startswith("models.") else f"models.{name}: {message}")
+        for key in ("forcings", "splits"):
+            configured = config["dataset"]["forcings"] if key == "forcings" else list(config.get("splits") or {})
+            unknown = [v for v in entry.get(key) or [] if v not in configured]
+            if unknown:
+                problems.append(f"models.{name}.{key}: {unknown} not configured (choices: {', '.join(configured)})")
+
+
+def _check_evaluation(config, problems: list[str]) -> None:
+    from runoffbench.evaluation.metrics import METRICS
+
+    evaluation = config.get("evaluation") or {}
+    models = list(config.get("models") or {})
+    named = {"baseline_model": [evaluation.get("baseline_model")], "kge_difference": evaluation.get("kge_difference")}
+    for key, names in named.items():
+        unknown = [n for n in names or [] if n is not None and n not in models]
+        if unknown:
+            problems.append(f"evaluation.{key}: {unknown} not among the configured models ({', '.join(models)})")
+    known = {m.lower() for m in METRICS}
+    unknown = [m for m in evaluation.get("metrics") or [] if m != "all" and m.lower() not in known]
+    if unknown:
+        problems.append(f"evaluation.metrics: unknown {unknown}; known: all, {', '.join(METRICS)}")
+    forcing = (evaluation.get("hydrographs") or {}).get("forcing")
+    if forcing is not None and forcing not in config["dataset"]["forcings"]:
+        problems.append(f"evaluation.hydrographs.forcing: {forcing!r} is not one of dataset.forcings "
+                        f"({', '.join(config['dataset']['forcings'])})")
+    split = evaluation.get("split")
+    if split is not None and split not in (config.get("splits") or {}):
+        problems.append(f"evaluation.split: {split!r} is not a configured split ({', '.join(config.get('splits') or {})})")
+
+
+def check_config(config: Mapping[str, Any]) -> None:
+    """:class:`ConfigError` listing every problem the schema cannot see (module docstring)."""
+    problems: list[str] = []
+    _check_splits(config, problems)
+    _check_models(config, problems)
+    _check_evaluation(config, problems)
+    if problems:
+        raise ConfigError(f"{len(problems)} problem(s) in the configuration:\n  " + "\n  ".join(problems))
