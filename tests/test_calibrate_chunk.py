@@ -141,11 +141,14 @@ def test_cli_calibrates_one_basin(cache_path, tmp_path, capsys):
         main(["calibrate", "--help"])
     assert exit_help.value.code == 0 and "--evaluations" in capsys.readouterr().out
     status = main(["calibrate", "--model", "exphydro", "--cache", str(cache_path), "--basin", GOOD[0],
-                   "--split", "custom", "--periods", PERIODS, "--evaluations", "100",
+                   "--split", "custom", "--periods", PERIODS, "--evaluations", "100", "--trials", "2",
                    "--algorithm-option", "ngs=2", "--bound", "smax=500,700", "--output-dir", str(tmp_path)])
     assert status == 0
     parameters = pd.read_csv(tmp_path / "parameters.csv", dtype={"basin": str}, index_col="basin")
     assert 500.0 <= parameters.loc[GOOD[0], "smax"] <= 700.0
+    predictions = read_predictions(tmp_path / "predictions.nc")
+    assert predictions.attrs["trials"] == 2 and predictions.attrs["evaluations"] == 100
+    assert pd.read_csv(tmp_path / "trace.csv")["evaluation"].max() == 200  # two trials of 100 runs
     assert main(["calibrate", "--model", "hbv", "--cache", str(cache_path), "--basin", GOOD[0],
                  "--split", "kratzert2019", "--output-dir", str(tmp_path)]) == 2
 

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
 
-from runoffbench.calibration.calibrate import BasinInputs, calibrate_basin, simulate_period
+from runoffbench.calibration.calibrate import (
+    BasinInputs, calibrate_basin, default_complexes, simulate_period, trial_seeds,
+)
 from runoffbench.calibration.objectives import kge, nse, rmse
 from runoffbench.calibration.settings import CalibrationSettings
 from runoffbench.errors import ConfigError, DataError
@@ -163,6 +167,9 @@ def test_bounds_override_is_used(basin, exphydro_flow):
         ({"objective": "mae"}, "calibration.objective: unknown objective 'mae'"),
         ({"algorithm_options": {"complexes": 3}}, "calibration.sceua.complexes: unknown setting"),
         ({"evaluations": 0}, "calibration.evaluations"),
+        ({"trials": 0}, "calibration.trials: must be a positive integer"),
+        ({"trials": 1.5}, "calibration.trials: must be a positive integer"),
+        ({"algorithm_options": {"ngs": 2.5}}, "calibration.sceua.ngs: must be a whole number"),
     ],
 )
 def test_bad_settings_are_config_errors(changes, message):
@@ -207,8 +214,6 @@ def test_spinup_days_do_not_enter_the_objective(basin, exphydro_flow):
 @pytest.mark.parametrize("algorithm, options", [("sceua", {"ngs": 3, "pcento": 1e-12, "peps": 1e-12}), ("dds", {})])
 def test_evaluations_are_model_runs(basin, exphydro_flow, monkeypatch, algorithm, options):
     """The budget counts model runs, not SpotPy's repetitions (SCE-UA re-scores stored points)."""
-    from dataclasses import replace
-
     model = get_model("exphydro")
     runs = []
     counting = replace(model, simulate=lambda params, inputs: runs.append(1) or model.simulate(params, inputs))
@@ -217,3 +222,27 @@ def test_evaluations_are_model_runs(basin, exphydro_flow, monkeypatch, algorithm
     assert len(runs) == 300 + 1  # the budget, plus the test-period run
     assert result.evaluations == 300
     assert result.trace[-1, 0] == 300
+
+
+@pytest.mark.parametrize("algorithm, options", [("sceua", {"ngs": 2}), ("dds", {})])
+def test_trials_keep_the_best_trial(basin, exphydro_flow, algorithm, options):
+    """``trials`` independent calibrations (seeds from :func:`trial_seeds`), the best by the training
+    objective kept: the same as the best of the single calibrations with those seeds."""
+    model = get_model("exphydro")
+    chosen = settings(algorithm=algorithm, algorithm_options=options, evaluations=150, seed=5)
+    combined = calibrate_basin(model, basin, exphydro_flow, TRAIN, TEST, replace(chosen, trials=3))
+    singles = [calibrate_basin(model, basin, exphydro_flow, TRAIN, TEST, replace(chosen, seed=seed))
+               for seed in trial_seeds(5, 3)]
+    assert trial_seeds(5, 3)[0] == 5 and len(set(trial_seeds(5, 3))) == 3
+    assert len({single.train_value for single in singles}) == 3  # the trials search differently
+    best = min(singles, key=lambda single: single.train_value)  # RMSE: smaller is better
+    assert combined.parameters == best.parameters and combined.train_value == best.train_value
+    np.testing.assert_array_equal(combined.test_outputs["qsim"], best.test_outputs["qsim"])
+    assert combined.evaluations == 450 and combined.trace[-1, 0] == 450
+    assert combined.trace[-1, 1] == best.train_value
+
+
+def test_default_number_of_complexes_follows_the_budget():
+    # SAC-SMA (22 parameters): 2 complexes for a few thousand runs, more for larger budgets, at most 22
+    assert [default_complexes(22, runs) for runs in (500, 3000, 10000, 30000, 10**6)] == [2, 2, 3, 11, 22]
+    assert [default_complexes(6, runs) for runs in (500, 3000, 10000)] == [2, 3, 6]

@@ -13,6 +13,7 @@ def calibration_args(wildcards):
     args = [
         f"--algorithm {CALIBRATION_ALGORITHM}",
         f"--evaluations {CALIBRATION.get('evaluations', 10000)}",
+        f"--trials {CALIBRATION.get('trials', 1)}",
         f"--objective {CALIBRATION.get('objective', 'rmse')}",
         f"--spinup-years {CALIBRATION.get('spinup_years', 2)}",
         split_periods(wildcards),

@@ -13,10 +13,22 @@ as that basin's failure.
 
 The best parameter set is the best objective value met over all runs, judged in the objective's own
 direction (see :mod:`.setup`), so SCE-UA (minimising) and DDS (maximising) both return their best.
-``evaluations`` is a budget of model runs (SCE-UA may stop earlier on its convergence criteria),
-and the trace counts model runs, not SpotPy's repetitions (see :mod:`.setup`).
+``evaluations`` is a budget of model runs per trial (SCE-UA may stop earlier on its convergence
+criteria), and the trace counts model runs, not SpotPy's repetitions (see :mod:`.setup`).
+
+Trials (``settings.trials``, the CAMELS protocol of Newman et al. 2015: independent random-start
+SCE-UA runs, the best kept): each trial is a fresh SpotPy sampler with its own random state
+(:func:`trial_seeds`: the first is ``seed``), the best set over all trials' runs is returned, which
+is the best trial's by the training objective.
+
+SCE-UA is :class:`.sceua.DuanSCEUA`: SpotPy's algorithm with the complex evolution of Duan's
+SCE-UA 2.1 (SpotPy's own draws uniformly random points over the whole box where a step fails or
+leaves the bounds, which stalls a 22-parameter SAC-SMA search), and with
+:func:`default_complexes` complexes unless ``ngs`` is set.
+
 SpotPy keeps its database in memory (``dbformat='ram'``, ``save_sim=False``) and runs sequentially
-(one basin per process); ``random_state=seed`` makes a calibration reproducible.
+(one basin per process); ``random_state`` makes a calibration reproducible bit for bit, in any
+process (the parameters' bounds no longer come from unseeded draws: :func:`.setup.uniform_parameter`).
 """
 
 from __future__ import annotations
@@ -32,6 +44,7 @@ import pandas as pd
 import spotpy
 import xarray as xr
 
+from runoffbench.calibration.sceua import DuanSCEUA
 from runoffbench.calibration.settings import CalibrationSettings
 from runoffbench.calibration.setup import SpotpySetup
 from runoffbench.errors import DataError
@@ -44,6 +57,8 @@ MIN_OBSERVED_DAYS = 30
 TRACE_POINTS = 40
 #: SpotPy ``repetitions`` per evaluation for SCE-UA (it counts re-scorings too; at most ~2 per run)
 SCEUA_REPETITIONS_FACTOR = 4
+#: model runs per population point that :func:`default_complexes` sizes SCE-UA's population for
+COMPLEX_RUNS_PER_POINT = 60
 
 
 @dataclass(frozen=True)
@@ -76,8 +91,9 @@ class BasinResult:
     Attributes:
         parameters: best parameter set, by name.
         objective: objective name; ``train_value`` its best value over the train period.
-        evaluations: number of model runs.
-        trace: ``(evaluation count, best value so far)`` pairs, natural units.
+        evaluations: number of model runs, over all trials.
+        trace: ``(evaluation count, best value so far)`` pairs, natural units, over the trials'
+            runs in order (trial 2's runs follow trial 1's).
         test_dates: days of the test period; ``test_outputs`` maps contract names (``qsim``, ``et``,
             ``baseflow``, ``swe``, ``storage``) to their series over them.
         seconds: wall-clock time of calibration and test simulation.
@@ -120,22 +136,51 @@ def _prepared(model: ConceptualModel, inputs: BasinInputs, first: int, stop: int
     return model.prepare(window, inputs.lat, inputs.elev, inputs.dates[first:stop], options)
 
 
+def default_complexes(n_parameters: int, evaluations: int) -> int:
+    """SCE-UA's number of complexes when ``ngs`` is not set: the budget's, within [2, n_parameters].
+
+    ``evaluations // (COMPLEX_RUNS_PER_POINT · (2 n + 1))``: each of the population's ngs (2n + 1)
+    points gets about :data:`COMPLEX_RUNS_PER_POINT` model runs, i.e. some 40 shuffling loops (a
+    loop costs ~1.5 runs per point), enough for the complexes to converge. More complexes search
+    more robustly but converge more slowly (Duan et al. 1994); SpotPy's fixed default of 20
+    complexes leaves SAC-SMA (22 parameters, a population of 900) fewer than 10 loops in 10,000
+    runs. SAC-SMA: 2 complexes below 8,100 runs, 3 at 10,000, 11 at 30,000; EXP-HYDRO: 2 at 500,
+    3 at 3,000, 6 from 4,680. Measured on SAC-SMA (benchmarks/README.md, "Calibration"): at 10,000
+    runs 3 complexes reached the best training NSE on a real basin and on synthetic ones, 5-10 no
+    better, SpotPy's 20 clearly worse.
+    """
+    points = 2 * int(n_parameters) + 1
+    return int(min(max(int(evaluations) // (COMPLEX_RUNS_PER_POINT * points), 2), max(int(n_parameters), 2)))
+
+
+def trial_seeds(seed: int, trials: int) -> list[int]:
+    """Random states of a basin's trials: ``seed`` for the first, then independent streams."""
+    return [int(seed)] + [int(np.random.SeedSequence([int(seed), trial]).generate_state(1)[0])
+                          for trial in range(1, int(trials))]
+
+
 def _sample(setup: SpotpySetup, settings: CalibrationSettings) -> None:
-    """Run the algorithm for at most ``settings.evaluations`` model runs (see :mod:`.setup`)."""
-    options = dict(settings.algorithm_options)
-    common = {"dbname": "calibration", "dbformat": "ram", "save_sim": False, "parallel": "seq",
-              "random_state": settings.seed}
+    """Run ``settings.trials`` trials of at most ``settings.evaluations`` model runs each (see
+    :mod:`.setup`); the setup keeps the best parameter set over all of them."""
     evaluations = int(settings.evaluations)
-    setup.budget = evaluations
-    with contextlib.redirect_stdout(io.StringIO()):  # SpotPy prints progress on stdout
-        if settings.algorithm == "sceua":
-            # SpotPy's SCE-UA counts re-scored complex members as repetitions: give it room, the
-            # setup stops it after `evaluations` model runs
-            setup.sampler = spotpy.algorithms.sceua(setup, **common)
-            setup.sampler.sample(SCEUA_REPETITIONS_FACTOR * evaluations, **options)
-        else:
-            setup.sampler = spotpy.algorithms.dds(setup, r=options.pop("r", 0.2), **common)
-            setup.sampler.sample(evaluations, **options)
+    for random_state in trial_seeds(settings.seed, settings.trials):
+        options = dict(settings.algorithm_options)
+        common = {"dbname": "calibration", "dbformat": "ram", "save_sim": False, "parallel": "seq",
+                  "random_state": random_state}
+        with contextlib.redirect_stdout(io.StringIO()):  # SpotPy prints progress on stdout
+            if settings.algorithm == "sceua":
+                options["ngs"] = int(options.get("ngs", default_complexes(len(setup.params), evaluations)))
+                if "kstop" in options:
+                    options["kstop"] = int(options["kstop"])
+                sampler = DuanSCEUA(setup, **common)
+                setup.start_trial(sampler, evaluations)
+                # SpotPy's SCE-UA counts re-scored complex members as repetitions: give it room,
+                # the setup stops it after `evaluations` model runs
+                sampler.sample(SCEUA_REPETITIONS_FACTOR * evaluations, **options)
+            else:
+                sampler = spotpy.algorithms.dds(setup, r=options.pop("r", 0.2), **common)
+                setup.start_trial(sampler, evaluations)
+                sampler.sample(evaluations, **options)
 
 
 def best_so_far_trace(values: np.ndarray, maximise: bool, points: int = TRACE_POINTS) -> np.ndarray:

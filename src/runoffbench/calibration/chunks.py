@@ -133,7 +133,8 @@ def _assemble(model, basins, work, cache, forcing, split, test, settings, failed
         member=settings.seed,
         fluxes={name: (stacked[name], units) for name, (_key, units) in model.outputs.items() if name != "qsim"},
         attrs={"algorithm": settings.algorithm, "objective": settings.objective,
-               "evaluations": int(settings.evaluations), "spinup_years": int(settings.spinup_years)},
+               "evaluations": int(settings.evaluations), "trials": int(settings.trials),
+               "spinup_years": int(settings.spinup_years)},
     )
     write_predictions(predictions, output_dir / "predictions.nc")
     table = pd.DataFrame(parameters, index=pd.Index(saved, name="basin"), columns=list(model.parameter_names))

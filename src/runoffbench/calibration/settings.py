@@ -14,6 +14,8 @@ ALGORITHM_OPTIONS = {
     "sceua": {"ngs": int, "kstop": int, "pcento": float, "peps": float},
     "dds": {"r": float},
 }
+#: algorithm settings that must be whole numbers
+INTEGER_OPTIONS = {"ngs", "kstop"}
 
 
 @dataclass(frozen=True)
@@ -23,18 +25,27 @@ class CalibrationSettings:
     Attributes:
         algorithm: ``sceua`` (Duan et al. 1992; SpotPy minimises) or ``dds`` (Tolson & Shoemaker
             2007; SpotPy maximises).
-        evaluations: maximum number of model runs (SCE-UA may stop earlier on convergence).
+        evaluations: maximum number of model runs of one trial (SCE-UA may stop earlier on
+            convergence).
+        trials: independent calibrations per basin, each with ``evaluations`` model runs and its
+            own random start (seeds from ``seed``, see :func:`.calibrate.trial_seeds`); the one with
+            the best training objective is kept. 1 (default) is one calibration; the CAMELS
+            benchmark protocol (Newman et al. 2015) is SCE-UA with 10 random-start trials.
         objective: ``rmse`` (as NCAR), ``nse`` or ``kge``, over observed days of the train period.
         spinup_years: years simulated before a period's first day and left out of the objective and
             predictions (fewer where the forcing starts later).
         seed: random state of the algorithm; the run's member name.
         bounds: overrides of the model's default bounds, ``param -> (lo, hi)``.
         model_options: model options (``models.<name>.options``), e.g. EXP-HYDRO's ``scheme``.
-        algorithm_options: settings of the algorithm (:data:`ALGORITHM_OPTIONS`).
+        algorithm_options: settings of the algorithm (:data:`ALGORITHM_OPTIONS`). SCE-UA without
+            ``ngs`` gets :func:`.calibrate.default_complexes` complexes (not SpotPy's 20); ``kstop``,
+            ``pcento`` and ``peps`` default to SpotPy's (100, 1e-7, 1e-7: in practice the budget
+            ends the search).
     """
 
     algorithm: str = "sceua"
     evaluations: int = 10000
+    trials: int = 1
     objective: str = "rmse"
     spinup_years: int = 2
     seed: int = 0
@@ -50,6 +61,8 @@ class CalibrationSettings:
         get_objective(self.objective)
         if int(self.evaluations) < 1:
             raise ConfigError(f"calibration.evaluations: must be positive, got {self.evaluations}")
+        if int(self.trials) < 1 or int(self.trials) != self.trials:
+            raise ConfigError(f"calibration.trials: must be a positive integer, got {self.trials}")
         if int(self.spinup_years) < 0:
             raise ConfigError(f"calibration.spinup_years: must be >= 0, got {self.spinup_years}")
         accepted = ALGORITHM_OPTIONS[self.algorithm]
@@ -60,3 +73,5 @@ class CalibrationSettings:
                 )
             if not isinstance(value, (int, float)) or value <= 0:
                 raise ConfigError(f"calibration.{self.algorithm}.{key}: must be a positive number, got {value!r}")
+            if key in INTEGER_OPTIONS and int(value) != value:
+                raise ConfigError(f"calibration.{self.algorithm}.{key}: must be a whole number, got {value!r}")

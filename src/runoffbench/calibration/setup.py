@@ -19,7 +19,12 @@ Evaluations are model runs. SpotPy's SCE-UA counts every call of ``objectivefunc
 therefore counts runs itself: only the first scoring of a new simulation enters :attr:`values`, and
 with a ``budget`` it stops the sampler (``status.stop``) at that many runs, after which it answers
 further requests with a NaN series (worst objective) instead of running the model, so that a run
-never exceeds the budget (the calibration hands SpotPy a larger ``repetitions``).
+never exceeds the budget (the calibration hands SpotPy a larger ``repetitions``). Trials of one
+basin share the setup, one sampler each: the budget is then the runs so far plus one trial's
+(:meth:`SpotpySetup.start_trial`), and values and the best set accumulate over the trials.
+
+The parameters' bounds are handed to SpotPy explicitly (:func:`uniform_parameter`), so that
+nothing depends on numpy's global generator before SpotPy seeds it.
 """
 
 from __future__ import annotations
@@ -35,6 +40,23 @@ from runoffbench.models.conceptual import ConceptualModel
 
 #: whether each SpotPy algorithm maximises the value returned by ``objectivefunction``
 ALGORITHM_MAXIMISES = {"sceua": False, "dds": True}
+
+
+def uniform_parameter(name: str, low: float, high: float) -> spotpy.parameter.Uniform:
+    """SpotPy's uniform parameter on ``[low, high]`` with its bounds given, not estimated.
+
+    Without ``minbound``/``maxbound`` (and ``optguess``/``step``) SpotPy estimates them from 100,000
+    draws of numpy's *global* generator when the parameter is made, rounded to 3 significant
+    digits. A setup is made before SpotPy seeds that generator with ``random_state``, so a bound
+    at 0 became a random value near 1e-5 of the range (EXP-HYDRO's ``f``, ``df``, ``tmax``,
+    ``tmin``; SAC-SMA's ``rexp``, ``pfree``, ``pctim``, ``adimp``) that depended on whatever had
+    used the generator before: DDS draws its start points and moves inside these bounds, SCE-UA
+    checks its points against them, and the first calibration in a fresh process (generator
+    seeded from OS entropy) gave a different optimum from the later ones.
+    """
+    low, high = float(low), float(high)
+    return spotpy.parameter.Uniform(name, low, high, minbound=low, maxbound=high,
+                                    optguess=0.5 * (low + high), step=0.1 * (high - low))
 
 
 class SpotpySetup:
@@ -67,7 +89,7 @@ class SpotpySetup:
         self.inputs = inputs
         self.observed = np.asarray(observed)
         self.qobs = np.asarray(qobs, dtype=np.float64)
-        self.params = [spotpy.parameter.Uniform(name, *bounds[name]) for name in model.parameter_names]
+        self.params = [uniform_parameter(name, *bounds[name]) for name in model.parameter_names]
         self.objective, self.maximise = get_objective(objective)
         self.sign = 1.0 if self.maximise == ALGORITHM_MAXIMISES[algorithm] else -1.0
         self._q_name = model.outputs["qsim"][0]
@@ -79,6 +101,12 @@ class SpotpySetup:
         self.sampler = None
         self._pending = False  # a new simulation waits for its first scoring
         self._exhausted = np.full(self.qobs.shape, np.nan)  # answer once the budget is spent
+
+    def start_trial(self, sampler, evaluations: int) -> None:
+        """Let ``sampler`` (a new SpotPy sampler on this setup) run ``evaluations`` more models."""
+        self.sampler = sampler
+        self.budget = self.runs + int(evaluations)
+        self._pending = False
 
     def parameters(self):
         return spotpy.parameter.generate(self.params)

@@ -45,7 +45,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     add_split_arguments(p)
     p.add_argument("--output-dir", required=True, type=Path, help="folder for the chunk's files")
     p.add_argument("--algorithm", default="sceua", help="sceua (default) or dds")
-    p.add_argument("--evaluations", type=int, default=10000, help="model runs per basin (default: 10000)")
+    p.add_argument("--evaluations", type=int, default=10000, help="model runs per trial (default: 10000)")
+    p.add_argument("--trials", type=int, default=1,
+                   help="independent random-start calibrations per basin, the best (training objective) kept; "
+                   "the CAMELS protocol (Newman et al. 2015) is 10 SCE-UA trials (default: 1)")
     p.add_argument("--objective", default="rmse", help="rmse (default, as NCAR), nse or kge")
     p.add_argument("--spinup-years", type=int, default=2, help="spin-up before each period (default: 2)")
     p.add_argument("--seed", type=int, default=0, help="random state; the run's member (default: 0)")
@@ -54,7 +57,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     p.add_argument("--option", action="append", type=_key_value, default=[], metavar="KEY=VALUE",
                    help="model option, e.g. scheme=euler for exphydro (repeatable)")
     p.add_argument("--algorithm-option", action="append", type=_key_value, default=[], metavar="KEY=VALUE",
-                   help="algorithm setting, e.g. ngs=4 for sceua or r=0.2 for dds (repeatable)")
+                   help="algorithm setting, e.g. ngs=4 for sceua (default: from the budget) or r=0.2 for dds "
+                   "(repeatable)")
     p.add_argument("--threads", type=int, default=1, help="worker processes (default: 1)")
     p.set_defaults(run=run)
     return p
@@ -83,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
         except ValueError:
             raise ConfigError(f"--bound {param}={interval}: expected LO,HI") from None
     settings = CalibrationSettings(
-        algorithm=args.algorithm, evaluations=args.evaluations, objective=args.objective,
+        algorithm=args.algorithm, evaluations=args.evaluations, trials=args.trials, objective=args.objective,
         spinup_years=args.spinup_years, seed=args.seed, bounds=bounds, model_options=dict(args.option),
         algorithm_options={key: _number(value) for key, value in args.algorithm_option},
     )
