@@ -79,3 +79,33 @@ def test_download_rule_feeds_the_whole_workflow(served_camels, tmp_path):
         assert list(cache["basin"].values) == basins[:5]
         assert cache.sizes["date"] == 4 * 365 + 1
     assert (workdir / "results" / "served" / "figures" / "precip_bias_by_huc.png").stat().st_size > 10_000
+
+
+def test_download_rule_extracts_only_the_configured_basins(served_camels, tmp_path):
+    """dataset.basins selects what download_camels extracts and caches (not every basin of the
+    archive); the caches are then up to date, and editing a downloaded raw file rebuilds them."""
+    sources, basins = served_camels
+    workdir = copy_workflow(tmp_path / "clone")
+    (workdir / "sources.yaml").write_text(yaml.safe_dump(sources))
+    (workdir / "mine.txt").write_text("".join(f"{b}\n" for b in basins[1:4]))
+    config = yaml.safe_load((workdir / "config" / "experiments" / "camels_us.yaml").read_text())
+    config["experiment"] = "mine"
+    config["dataset"].update(forcings=["daymet"], basins="mine.txt", basin_list=None,
+                             download_sources="sources.yaml")
+    (workdir / "mine.yaml").write_text(yaml.safe_dump(config))
+    targets = ["data/cache/camels_us/daymet.nc", "data/cache/camels_us/attributes.nc"]
+    result = snakemake(workdir, *targets, "--configfile", "mine.yaml")
+    assert result.returncode == 0, result.stderr[-5000:]
+    root = workdir / "data" / "raw" / "camels_us"
+    extracted = sorted({p.name[:8] for p in (root / SERIES).rglob("*.txt")})
+    assert extracted == basins[1:4], "basins outside dataset.basins were extracted"
+    with xr.open_dataset(workdir / "data" / "cache" / "camels_us" / "daymet.nc") as cache:
+        assert list(cache["basin"].values) == basins[1:4]
+
+    again = snakemake(workdir, "-n", *targets, "--configfile", "mine.yaml")
+    assert "Nothing to be done" in again.stdout + again.stderr, (again.stdout + again.stderr)[-3000:]
+    flow = next((root / SERIES / "usgs_streamflow").rglob(f"{basins[2]}_streamflow_qc.txt"))
+    flow.write_text(flow.read_text() + "\n")  # an edit that changes nothing it means
+    planned = snakemake(workdir, "-n", *targets, "--configfile", "mine.yaml")
+    output = planned.stdout + planned.stderr
+    assert planned.returncode == 0 and "build_cache" in output and "download_camels" not in output

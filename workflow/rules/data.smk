@@ -1,4 +1,83 @@
 # Raw data (synthetic generator or the real archives) -> forcing caches (contract 1).
+#
+# For camels_us the raw files a cache reads (the forcing and streamflow files of the configured
+# basins, the attribute tables) are inputs of build_cache / build_attributes_cache, so editing one
+# makes the cache out of date. They are listed from the basin list and a scan of the product folders
+# (os.scandir only: no heavy imports, `snakemake -n` stays fast); after a download, only once the
+# download_camels checkpoint has run, so the recorded inputs do not change between runs. The
+# synthetic generator's files are not listed (its rule reruns when its settings change); after
+# editing them by hand, run `snakemake --forcerun build_cache build_attributes_cache`.
+
+import os
+from types import SimpleNamespace
+
+CAMELS_SERIES = "basin_dataset_public_v1p2"
+CAMELS_TABLES = ("clim", "geol", "hydro", "name", "soil", "topo", "vege")
+
+
+def _configured_basins():
+    """The ids of the basin list (8-digit tokens before any '#'), or [] while it does not exist."""
+    path = Path(basins_file())
+    if not path.is_file():
+        return []
+    ids = (line.split("#", 1)[0].strip() for line in path.read_text().splitlines())
+    return [basin for basin in ids if basin]
+
+
+def _files_by_basin(folder, suffix):
+    """basin id -> files named '<id>...<suffix>' in folder and its HUC sub-folders."""
+    found = {}
+    if not os.path.isdir(folder):
+        return found
+    with os.scandir(folder) as entries:
+        folders = [folder]
+        for entry in entries:
+            if entry.is_dir():
+                folders.append(entry.path)
+    for sub in folders:
+        with os.scandir(sub) as entries:
+            for entry in entries:
+                if entry.name.endswith(suffix) and entry.is_file():
+                    found.setdefault(entry.name[:8], []).append(entry.path)
+    return found
+
+
+def camels_raw_files(forcing):
+    """The raw files the cache of `forcing` ('attributes' for attributes.nc) reads, those that exist
+    (a missing one is reported by build-cache itself, naming the basin)."""
+    if forcing == "attributes":
+        tables = [f"{ROOT}/camels_attributes_v2.0/camels_{t}.txt" for t in CAMELS_TABLES]
+        return [t for t in tables if os.path.isfile(t)]
+    basins = _configured_basins()
+    forcing_files = _files_by_basin(
+        f"{ROOT}/{CAMELS_SERIES}/basin_mean_forcing/{forcing}", "_forcing_leap.txt"
+    )
+    flow_files = _files_by_basin(f"{ROOT}/{CAMELS_SERIES}/usgs_streamflow", "_streamflow_qc.txt")
+    return sorted(
+        path for basin in basins for path in forcing_files.get(basin, []) + flow_files.get(basin, [])
+    )
+
+
+def cache_root(wildcards):
+    """params.root of the cache rules: camels_root of the dataset marker, without the input files
+    (which are the checkpoint's outputs until download_camels has run)."""
+    return camels_root(wildcards, SimpleNamespace(ready=dataset_ready()))
+
+
+def cache_inputs(kind):
+    """Input function of the cache rules: the basin list, the dataset marker and (camels_us) the raw
+    files; after a download only once the download_camels checkpoint has run."""
+
+    def inputs(wildcards):
+        files = {"basins": basins_file(), "ready": dataset_ready()}
+        if DATASET["name"] == "synthetic":
+            return files
+        if DATASET.get("download_sources"):
+            checkpoints.download_camels.get()
+        files["raw"] = camels_raw_files(kind if kind == "attributes" else wildcards.forcing)
+        return files
+
+    return inputs
 
 
 rule synthesize_dataset:
@@ -20,9 +99,10 @@ rule synthesize_dataset:
         "--seed {params.synthetic[seed]} --basin-list {output.basins} > {log} 2>&1"
 
 
-rule download_camels:
+checkpoint download_camels:
     input:
         sources=DATASET.get("download_sources") or [],
+        basins=[DATASET["basins"]] if DATASET.get("basins") else [],
     output:
         manifest=f"{ROOT}/download_manifest.json",
         basins=[basins_file()] if DATASET.get("basin_list") and not DATASET.get("basins") else [],
@@ -31,25 +111,29 @@ rule download_camels:
         downloads=lambda wildcards, output: Path(output.manifest).parent / "downloads",
         forcings=" ".join(f"--forcing {f}" for f in FORCINGS),
         basin_list=f"--basin-list {DATASET['basin_list']}" if DATASET.get("basin_list") else "",
+        # dataset.basins selects the extracted basins (wins over the basin list, which is still
+        # downloaded when configured)
+        basins=lambda wildcards, input: f"--basins {input.basins}" if input.basins else "",
     log:
         f"{DATA_LOGS}/download_camels.log",
     conda:
         "../../envs/analysis.yaml"
     shell:
         "runoffbench download --sources {input.sources} --root {params.root} "
-        "--downloads {params.downloads} {params.forcings} {params.basin_list} > {log} 2>&1"
+        "--downloads {params.downloads} {params.forcings} {params.basin_list} {params.basins} "
+        "> {log} 2>&1"
 
 
 rule build_cache:
     input:
-        basins=basins_file(),
-        ready=dataset_ready(),
+        unpack(cache_inputs("forcing")),
     output:
         f"{CACHE}/{{forcing}}.nc",
     wildcard_constraints:
         forcing="|".join(FORCINGS),
     params:
-        root=camels_root,
+        root=cache_root,
+        basins=basins_file(),  # also an input; named here too, as the checkpoint stands in for the inputs until it ran
         dataset=DATASET["name"],
         period=" ".join(
             f"--{key} {config['cache'][key]}" for key in ("start", "end") if config["cache"].get(key)
@@ -64,22 +148,22 @@ rule build_cache:
         "../../envs/analysis.yaml"
     shell:
         "runoffbench build-cache --camels-root {params.root} --forcing {wildcards.forcing} "
-        "--basins {input.basins} --output {output} --dataset {params.dataset} {params.period} "
+        "--basins {params.basins} --output {output} --dataset {params.dataset} {params.period} "
         "> {log} 2>&1"
 
 
 rule build_attributes_cache:
     input:
-        basins=basins_file(),
-        ready=dataset_ready(),
+        unpack(cache_inputs("attributes")),
     output:
         f"{CACHE}/attributes.nc",
     params:
-        root=camels_root,
+        root=cache_root,
+        basins=basins_file(),
     log:
         f"{DATA_LOGS}/build_attributes_cache.log",
     conda:
         "../../envs/analysis.yaml"
     shell:
         "runoffbench build-cache --camels-root {params.root} --attributes "
-        "--basins {input.basins} --output {output} > {log} 2>&1"
+        "--basins {params.basins} --output {output} > {log} 2>&1"
