@@ -101,3 +101,41 @@ def test_import_errors_name_file_and_problem(tmp_path):
     pd.DataFrame({"date": ["2000-01-01"], "09999999": [1.0]}).to_csv(tmp_path / "alien.csv", index=False)
     with pytest.raises(DataError, match=r"alien.csv: basins \['09999999'\] are not in the forcing cache"):
         import_simulation(tmp_path / "alien.csv", cache, TEST, model="x", forcing="daymet", split="s")
+
+
+PERIODS = '{"train": {"start": "1995-10-01", "end": "1999-09-30"}, "test": {"start": "1999-10-01", "end": "2001-09-30"}}'
+
+
+def _late_gauge_cache():
+    """The second basin's record starts after the training period (real CAMELS has such gauges)."""
+    cache = make_cache()
+    cache["qobs"].loc[{"basin": BASINS[1], "date": slice(None, TEST.start - pd.Timedelta(days=1))}] = np.nan
+    return cache
+
+
+@pytest.mark.parametrize("method", ["mean_flow", "climatology"])
+def test_a_basin_without_training_flow_is_left_out_and_recorded(method, tmp_path):
+    """One rule for every model kind (runoffbench.failures): the baseline does not abort, it predicts
+    the other basins and names the gauge in failures.csv (basin, stage, reason)."""
+    _late_gauge_cache().to_netcdf(tmp_path / "cache.nc")
+    output = tmp_path / "run" / "predictions.nc"
+    status = main(["baseline", "--method", method, "--cache", str(tmp_path / "cache.nc"), "--model", method,
+                   "--forcing", "daymet", "--split", "s", "--periods", PERIODS, "--output", str(output)])
+    assert status == 0
+    assert list(read_predictions(output)["basin"].values) == [BASINS[0], BASINS[2]]
+    failures = pd.read_csv(tmp_path / "run" / "failures.csv", dtype={"basin": str})
+    assert list(failures.columns) == ["basin", "stage", "reason"]
+    assert failures[["basin", "stage"]].to_dict("records") == [{"basin": BASINS[1], "stage": "baseline"}]
+    assert failures["reason"].iloc[0].startswith("0 days of observed streamflow in the training period")
+    complete = tmp_path / "complete" / "predictions.nc"
+    make_cache().to_netcdf(tmp_path / "complete.nc")
+    assert main(["baseline", "--method", method, "--cache", str(tmp_path / "complete.nc"), "--model", method,
+                 "--forcing", "daymet", "--split", "s", "--periods", PERIODS, "--output", str(complete)]) == 0
+    assert pd.read_csv(complete.parent / "failures.csv").empty  # header only
+
+
+def test_a_baseline_without_any_training_flow_fails():
+    cache = make_cache()
+    cache["qobs"].loc[{"date": slice(None, TEST.start - pd.Timedelta(days=1))}] = np.nan
+    with pytest.raises(DataError, match="no basin .* observed streamflow in the training period"):
+        _baseline(cache, "mean_flow")

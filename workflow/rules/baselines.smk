@@ -9,7 +9,8 @@ rule baseline:
     input:
         cache=f"{CACHE}/{{forcing}}.nc",
     output:
-        f"{RESULTS}/runs/{RUN}/predictions.nc",
+        predictions=f"{RESULTS}/runs/{RUN}/predictions.nc",
+        failures=f"{RESULTS}/runs/{RUN}/failures.csv",  # basins left out (runoffbench.failures)
     wildcard_constraints:
         model="|".join(BASELINE_MODELS) or "^$",
         forcing="|".join(FORCINGS),
@@ -29,7 +30,7 @@ rule baseline:
     shell:
         "runoffbench baseline --method {params.method} --cache {input.cache} --model {wildcards.model} "
         "--forcing {wildcards.forcing} --split {wildcards.split} {params.periods} --member {wildcards.member} "
-        "{params.options} --output {output} > {log} 2>&1"
+        "{params.options} --output {output.predictions} --failures {output.failures} > {log} 2>&1"
 
 
 rule import_simulation:

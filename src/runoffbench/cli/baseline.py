@@ -24,7 +24,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p = subparsers.add_parser(
         "baseline", help="predict the test period with a benchmark model (prediction contract)",
         description="Fit a baseline on the training-period streamflow of a forcing cache and write "
-        "its test-period prediction file. Methods: " + "; ".join(f"{k}: {v}" for k, v in METHODS.items()),
+        "its test-period prediction file; basins with too little training flow are left out and listed in "
+        "failures.csv (runoffbench.failures). Methods: " + "; ".join(f"{k}: {v}" for k, v in METHODS.items()),
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--method", required=True, choices=sorted(METHODS))
@@ -37,21 +38,28 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                    help="fit on a bootstrap resample of the training water years (seed = --member)")
     p.add_argument("--window", type=int, default=31, help="climatology smoothing window, odd days (31)")
     p.add_argument("--output", required=True, type=Path, metavar="predictions.nc")
+    p.add_argument("--failures", type=Path, metavar="failures.csv",
+                   help="the basins left out for too little training flow, with the reason (runoffbench.failures; "
+                   "default: failures.csv next to --output)")
     p.set_defaults(run=run)
     return p
 
 
 def run(args: argparse.Namespace) -> int:
     from runoffbench.data.cache import open_cache
-    from runoffbench.models.baselines import baseline_predictions
+    from runoffbench.failures import write_failures
+    from runoffbench.models.baselines import baseline_run
     from runoffbench.predictions import write_predictions
 
     periods = resolve_split(args)
-    predictions = baseline_predictions(
+    predictions, excluded = baseline_run(
         open_cache(args.cache), args.method, periods["train"], periods["test"], model=args.model,
         forcing=args.forcing, split=args.split, member=args.member,
         bootstrap_years=args.bootstrap_years, window=args.window,
     )
+    failures = args.failures or args.output.parent / "failures.csv"
+    write_failures(failures, excluded, stage="baseline")
     write_predictions(predictions, args.output)
-    log.info("wrote %s", args.output)
+    log.info("wrote %s (%d basins) and %s (%d left out)", args.output, predictions.sizes["basin"], failures,
+             len(excluded))
     return 0

@@ -14,6 +14,10 @@ period, written as the prediction contract (:mod:`runoffbench.predictions`).
     2007, "benchmark model"). Days are counted on a 365-day calendar; 29 February takes the value
     of 28 February.
 
+Basins without training data: the rule every model kind applies (:mod:`runoffbench.failures`) — a
+basin with too few observed days in the training period is left out of the predictions and returned
+with its reason (``failures.csv`` of the run, stage ``baseline``); the others are fitted as usual.
+
 Members: a deterministic baseline has one member. With ``bootstrap_years`` each member (a seed)
 fits on a bootstrap resample of the training water years instead, so the baseline has a seed
 ensemble whose spread shows the sampling uncertainty of the benchmark.
@@ -37,6 +41,7 @@ import pandas as pd
 import xarray as xr
 
 from runoffbench.errors import ConfigError, DataError
+from runoffbench.failures import screen_training_record
 from runoffbench.periods import Period
 from runoffbench.predictions import make_predictions
 
@@ -105,7 +110,12 @@ def fit_climatology(qobs: np.ndarray, dates: pd.DatetimeIndex, window: int) -> n
         return np.where(smooth_counts > 0, smooth_sums / smooth_counts, np.nan)
 
 
-def baseline_predictions(
+def baseline_predictions(cache: xr.Dataset, method: str, train: Period, test: Period, **options) -> xr.Dataset:
+    """The predictions of :func:`baseline_run` (the basins it leaves out are only logged)."""
+    return baseline_run(cache, method, train, test, **options)[0]
+
+
+def baseline_run(
     cache: xr.Dataset,
     method: str,
     train: Period,
@@ -117,36 +127,52 @@ def baseline_predictions(
     member: int = 0,
     bootstrap_years: bool = False,
     window: int = 31,
-) -> xr.Dataset:
-    """Fit baseline ``method`` on ``train`` and predict ``test`` for every basin of ``cache``.
+) -> tuple[xr.Dataset, dict[str, str]]:
+    """Fit baseline ``method`` on ``train`` and predict ``test`` for every basin of ``cache`` that
+    passes the screening rule (:func:`runoffbench.failures.screen_training_record`).
 
     ``cache`` is a forcing cache (contract 1); only its ``qobs`` is used. The prediction covers the
-    test days the cache holds. Raises ConfigError for an unknown method and DataError if the cache
-    has no training or test days, naming the basins without any training observation.
+    test days the cache holds. Returns the predictions and ``{basin: reason}`` of the basins left out
+    (too little training flow, or, with ``bootstrap_years``, none in the member's resample). Raises
+    ConfigError for an unknown method and DataError if the cache has no training or test days or no
+    basin is left.
     """
     if method not in METHODS:
         raise ConfigError(f"unknown baseline method {method!r}; known: {', '.join(METHODS)}")
     train_flow = _period(cache, train, "training")
     test_flow = _period(cache, test, "test")
+    basins = [str(b) for b in train_flow["basin"].values]
+    excluded = screen_training_record(basins, np.isfinite(train_flow.values).sum(axis=1), train)
     train_dates = pd.DatetimeIndex(train_flow["date"].values)
     values = train_flow.values.astype(float)
     if bootstrap_years:
         days = bootstrap_days(train_dates, member)
         values, train_dates = values[:, days], train_dates[days]
-    empty = [str(b) for b, row in zip(train_flow["basin"].values, values) if not np.isfinite(row).any()]
-    if empty:
-        raise DataError(f"baseline {model}: basins {empty} have no observed flow in the training period {train}")
+        for basin, row in zip(basins, values):
+            if basin not in excluded and not np.isfinite(row).any():
+                excluded[basin] = (f"no observed streamflow in the bootstrap resample of the training water years "
+                                   f"of member {member}")
+    for basin, reason in excluded.items():
+        log.warning("baseline %s: basin %s left out: %s", model, basin, reason)
+    kept = np.array([b not in excluded for b in basins])
+    if not kept.any():
+        raise DataError(f"baseline {model}: no basin has enough observed streamflow in the training period {train}: "
+                        + "; ".join(f"{b}: {r}" for b, r in list(excluded.items())[:3]))
+    values = values[kept]
     test_dates = pd.DatetimeIndex(test_flow["date"].values)
     if method == "mean_flow":
         qsim = np.repeat(fit_mean_flow(values)[:, None], test_dates.size, axis=1)
     else:
         qsim = fit_climatology(values, train_dates, window)[:, calendar_day(test_dates)]
-    log.info("%s (%s): %d basins, trained on %s, predicting %s", model, method, qsim.shape[0], train, test)
+    log.info("%s (%s): %d basins (%d left out), trained on %s, predicting %s", model, method, qsim.shape[0],
+             len(excluded), train, test)
     attrs = {"baseline_method": method, "train_period": str(train), "bootstrap_years": int(bootstrap_years)}
     if method == "climatology":
         attrs["window_days"] = window
-    return make_predictions(qsim, test_flow.values, [str(b) for b in test_flow["basin"].values], test_dates,
-                            model=model, forcing=forcing, split=split, member=member, attrs=attrs)
+    test_flow = test_flow.sel(basin=[b for b, k in zip(basins, kept) if k])
+    predictions = make_predictions(qsim, test_flow.values, [str(b) for b in test_flow["basin"].values], test_dates,
+                                   model=model, forcing=forcing, split=split, member=member, attrs=attrs)
+    return predictions, excluded
 
 
 def _period(cache: xr.Dataset, period: Period, what: str) -> xr.DataArray:
