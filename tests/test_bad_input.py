@@ -302,3 +302,16 @@ def test_missing_streamflow_is_masked_counted_and_logged(camels_tree, tmp_path, 
     assert len(summary) == 1 and re.search(
         rf"streamflow missing .* on {missing_999 + listed_999 + 100} of 2192 basin-days in 2 of 2 basins",
         summary[0].getMessage())
+
+
+def test_forcing_and_streamflow_without_rows(camels_tree, tmp_path):
+    path = _forcing_file(camels_tree, "01000001")
+    path.write_text("\n".join(path.read_text().splitlines()[:4]) + "\n")
+    with pytest.raises(DataError, match=rf"basin 01000001: {re.escape(str(path))}: no data rows"):
+        camels_us.read_forcing(path)
+    flow = _flow_file(camels_tree, "02000002")
+    flow.write_text("")
+    output = tmp_path / "daymet.nc"
+    with pytest.raises(DataError, match=r"2 problem\(s\)(.|\n)*01000001.*no data rows(.|\n)*02000002.*no data rows"):
+        _build(camels_tree, output)
+    _assert_nothing_written(output)

@@ -39,7 +39,7 @@ _COMPRESSION = {"zlib": True, "complevel": 4, "shuffle": True}
 def _basin_series(root: Path, forcing: str, basin: str) -> tuple[pd.DataFrame, camels_us.ForcingHeader]:
     """Forcing and observed streamflow of one basin on the forcing's dates."""
     forcing_file = camels_us.forcing_path(root, forcing, basin)
-    table, header = camels_us.read_forcing(forcing_file, forcing)
+    table, header = camels_us.read_forcing(forcing_file, forcing, basin)
     missing = [v for v in FORCING_VARIABLES if v not in table]
     if missing:
         raise DataError(f"basin {basin}: {forcing_file} lacks variable(s) {missing}")
@@ -107,10 +107,10 @@ def _flag_codes(flags: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
     """
     text = flags.fillna("").astype(str).to_numpy()
     meanings = ["no_record"] + sorted(set(np.unique(text)) - {"", "nan"})
-    unique, inverse = np.unique(text.ravel(), return_inverse=True)
+    codes, uniques = pd.factorize(text.ravel())
     lookup = {meaning: code for code, meaning in enumerate(meanings) if code}
-    code_of_unique = np.array([lookup.get(flag, 0) for flag in unique], dtype="int8")  # "" -> 0
-    return code_of_unique[inverse].reshape(text.shape), meanings
+    code_of_unique = np.array([lookup.get(flag, 0) for flag in uniques], dtype="int8")  # "" -> 0
+    return code_of_unique[codes].reshape(text.shape), meanings
 
 
 def _to_dataset(tables: dict, headers: dict, attributes: pd.DataFrame, period: Period | None) -> xr.Dataset:

@@ -202,6 +202,8 @@ def _read_table(
         table = pd.read_csv(
             path, sep=r"\s+", skiprows=first_line - 1, header=None, skip_blank_lines=False, dtype=dtype
         )
+    except pd.errors.EmptyDataError:
+        raise DataError(f"{where}: no data rows") from None
     except (pd.errors.ParserError, ValueError) as error:
         problem = _wrong_field_count(path, first_line, len(names), where, minimum)
         raise problem or DataError(f"{where}: cannot parse the data rows ({error})") from None
@@ -417,7 +419,7 @@ def read_streamflow(path: str | Path, area_m2: float, basin: str | None = None) 
     names = ["gauge", "year", "month", "day", "streamflow", "flag"]  # streamflow in cfs
     table, lines = _read_table(path, 1, names, where, minimum=5, text_columns=("gauge", "flag"))
     if basin is not None:
-        others = sorted(set(table["gauge"].dropna()) - {basin})
+        others = sorted(set(table["gauge"].dropna().unique()) - {basin})
         if others:
             raise DataError(f"{path}: file for basin {basin} holds gauge id(s) {others}")
     incomplete = np.flatnonzero(table[names[:5]].isna().any(axis=1).to_numpy())
