@@ -16,6 +16,7 @@ def calibration_args(wildcards):
         f"--trials {CALIBRATION.get('trials', 1)}",
         f"--objective {CALIBRATION.get('objective', 'rmse')}",
         f"--spinup-years {CALIBRATION.get('spinup_years', 2)}",
+        f"--max-failed-share {CALIBRATION.get('max_failed_share', 0.5)}",
         split_periods(wildcards),
     ]
     args += [f"--bound {p}={lo},{hi}" for p, (lo, hi) in model.get("bounds", {}).items()]

@@ -9,7 +9,14 @@ SpotPy runs sequentially) with a progress bar of basins done / total, and writes
 - ``parameters.csv``: basin × parameter, the best set of each basin;
 - ``trace.csv``: ``basin, evaluation, objective, best_value`` — the best objective value after that
   many model runs, at log-spaced evaluation counts;
-- ``failures.csv``: ``basin, error`` for every basin that failed (header only when none did).
+- ``failures.csv``: every basin left out, in the format of :mod:`runoffbench.failures` (``basin,
+  stage, reason``, stage ``calibrate``; header only when none was): the basins the screening rule
+  every model kind applies rejects before any fitting (too little observed streamflow in the training
+  period), and those that fail during calibration, with their error as the reason.
+
+A chunk fails as a whole (:class:`DataError`, after writing ``failures.csv`` only) when no basin
+succeeded, or when more than ``settings.max_failed_share`` of its basins failed; its message names
+the chunk and the first reasons. Periods outside the forcing cache fail before any basin starts.
 
 Each finished basin is saved at once to ``work/<fingerprint>/<basin>.npz``; the fingerprint hashes
 the model, its bounds and options, the calibration settings, the periods, the forcing file's size
@@ -38,7 +45,8 @@ from tqdm import tqdm
 from runoffbench.calibration.calibrate import BasinInputs, BasinResult, calibrate_basin
 from runoffbench.calibration.settings import CalibrationSettings
 from runoffbench.data.cache import open_cache
-from runoffbench.errors import ConfigError
+from runoffbench.errors import ConfigError, DataError
+from runoffbench.failures import read_failures, screen_training_record, write_failures
 from runoffbench.io import atomic_output, write_text_atomic
 from runoffbench.models import conceptual as conceptual_models
 from runoffbench.models.conceptual import ConceptualModel, get_model
@@ -48,6 +56,10 @@ from runoffbench.predictions import make_predictions, merge_predictions, read_pr
 log = logging.getLogger(__name__)
 
 OUTPUT_FILES = ("predictions.nc", "parameters.csv", "trace.csv", "failures.csv")
+#: the stage named in failures.csv
+STAGE = "calibrate"
+#: reasons quoted in the error of a failed chunk
+QUOTED_REASONS = 3
 
 
 @dataclass(frozen=True)
@@ -82,7 +94,7 @@ def _fingerprint(model: ConceptualModel, settings: CalibrationSettings, train: P
         "code": _code_digest(),
         "model": model.name,
         "bounds": model.resolve_bounds(settings.bounds),
-        "settings": asdict(settings),
+        "settings": {k: v for k, v in asdict(settings).items() if k != "max_failed_share"},
         "periods": [str(train), str(test)],
         "cache": [cache_path.name, stat.st_size, stat.st_mtime_ns],
     }
@@ -142,8 +154,7 @@ def _assemble(model, basins, work, cache, forcing, split, test, settings, failed
     columns = ["basin", "evaluation", "objective", "best_value"]
     trace = pd.concat(traces)[columns] if traces else pd.DataFrame(columns=columns)
     write_text_atomic(output_dir / "trace.csv", trace.astype({"evaluation": int}).to_csv(index=False))
-    failures = pd.DataFrame({"basin": list(failed), "error": list(failed.values())}, columns=["basin", "error"])
-    write_text_atomic(output_dir / "failures.csv", failures.to_csv(index=False))
+    write_failures(output_dir / "failures.csv", failed, stage=STAGE)
 
 
 def calibrate_chunk(
@@ -159,9 +170,11 @@ def calibrate_chunk(
 ) -> ChunkSummary:
     """Calibrate ``basins`` with ``threads`` processes and write the chunk files to ``output_dir``.
 
-    Settings and bounds are checked before any basin starts (:class:`ConfigError`); a basin that
-    fails afterwards (no observations, missing forcing, a model error) is recorded in
-    ``failures.csv`` and the others complete.
+    Settings and bounds are checked before any basin starts (:class:`ConfigError`), and the periods
+    against the cache's dates (:class:`DataError`); basins with too little training flow are screened
+    out (:func:`runoffbench.failures.screen_training_record`); a basin that fails afterwards (missing
+    forcing, a model error) is recorded in ``failures.csv`` and the others complete. Raises
+    :class:`DataError` when no basin succeeded or more than ``settings.max_failed_share`` failed.
     """
     model = get_model(model_name)
     model.resolve_bounds(settings.bounds)
@@ -169,6 +182,7 @@ def calibrate_chunk(
     cache_path, output_dir = Path(cache_path), Path(output_dir)
     cache = open_cache(cache_path)
     forcing = str(cache.attrs.get("forcing", cache_path.stem))
+    _check_periods(cache, cache_path, {"train": train, "test": test})
     work = output_dir / "work" / _fingerprint(model, settings, train, test, cache_path)
     for stale in (p for p in work.parent.glob("*") if p.is_dir() and p != work):
         shutil.rmtree(stale)
@@ -179,11 +193,17 @@ def calibrate_chunk(
              model.name, forcing, split, len(basins), len(skipped), len(todo), threads)
     failed: dict[str, str] = {}
     done: list[str] = []
+    present = [b for b in todo if b in cache.indexes["basin"]]
+    observed = np.isfinite(cache["qobs"].sel(basin=present, date=slice(train.start, train.end))).sum("date")
+    screened = screen_training_record(present, observed.to_numpy(), train)
 
     def tasks(progress):
         for basin in todo:
             if basin not in cache.indexes["basin"]:
                 record(progress, basin, f"DataError: basin {basin} is not in the forcing cache {cache_path}", 0.0)
+                continue
+            if basin in screened:
+                record(progress, basin, screened[basin], 0.0)
                 continue
             inputs = BasinInputs.from_cache(cache, basin, model.forcings)
             qobs = cache["qobs"].sel(basin=basin).to_numpy()
@@ -212,9 +232,44 @@ def calibrate_chunk(
                         record(progress, *future.result())
                     except Exception as error:  # noqa: BLE001 - a crashed worker process
                         record(progress, futures[future], f"{type(error).__name__}: {error}", 0.0)
+    name = f"{output_dir} ({model.name}/{forcing}/{split}/{settings.seed})"
+    _check_failed_share(name, list(basins), failed, settings.max_failed_share, output_dir)
     _assemble(model, list(basins), work, cache, forcing, split, test, settings, failed, output_dir)
     log.info("%d calibrated, %d skipped, %d failed -> %s", len(done), len(skipped), len(failed), output_dir)
     return ChunkSummary(done, skipped, failed)
+
+
+def _check_periods(cache, cache_path: Path, periods: dict[str, Period]) -> None:
+    """DataError when a period leaves the cache's dates: every basin would fail (and only after its
+    calibration, for the test period)."""
+    dates = pd.DatetimeIndex(cache.indexes["date"])
+    for name, period in periods.items():
+        if period.start < dates[0] or period.end > dates[-1]:
+            raise DataError(f"the {name} period {period} lies outside the forcing cache {cache_path} "
+                            f"({dates[0].date()}..{dates[-1].date()}): choose periods inside it or build the "
+                            "cache over them (cache.start, cache.end)")
+
+
+def _check_failed_share(name: str, basins: list[str], failed: dict[str, str], max_share: float,
+                        output_dir: Path) -> None:
+    """DataError (after writing ``failures.csv`` and removing the other chunk files) when no basin of
+    the chunk succeeded or more than ``max_share`` of them failed."""
+    if not basins or not failed:
+        return
+    share = len(failed) / len(basins)
+    if len(failed) < len(basins) and share <= max_share:
+        return
+    write_failures(output_dir / "failures.csv", failed, stage=STAGE)
+    for stale in OUTPUT_FILES[:-1]:
+        (output_dir / stale).unlink(missing_ok=True)
+    reasons = "; ".join(f"{basin}: {reason}" for basin, reason in list(failed.items())[:QUOTED_REASONS])
+    more = f" (and {len(failed) - QUOTED_REASONS} more)" if len(failed) > QUOTED_REASONS else ""
+    if len(failed) == len(basins):
+        headline = f"no basin of chunk {name} succeeded ({len(failed)} failed)"
+    else:
+        headline = (f"chunk {name}: {len(failed)} of {len(basins)} basins ({round(100 * share)} %) failed, more "
+                    f"than calibration.max_failed_share {max_share:g} allows")
+    raise DataError(f"{headline}: {reasons}{more}; all reasons in {output_dir / 'failures.csv'}")
 
 
 def merge_chunks(chunk_dirs: Sequence[str | Path], output_dir: str | Path) -> Path:
@@ -228,6 +283,7 @@ def merge_chunks(chunk_dirs: Sequence[str | Path], output_dir: str | Path) -> Pa
                                source=f"calibration chunks of {output_dir}")
     write_predictions(merged, output_dir / "predictions.nc")
     for name in OUTPUT_FILES[1:]:
-        tables = [pd.read_csv(d / name, dtype={"basin": str}) for d in chunk_dirs]
+        read = read_failures if name == "failures.csv" else (lambda path: pd.read_csv(path, dtype={"basin": str}))
+        tables = [read(d / name) for d in chunk_dirs]
         write_text_atomic(output_dir / name, pd.concat(tables, ignore_index=True).to_csv(index=False))
     return output_dir

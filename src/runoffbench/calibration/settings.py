@@ -41,6 +41,10 @@ class CalibrationSettings:
             ``ngs`` gets :func:`.calibrate.default_complexes` complexes (not SpotPy's 20); ``kstop``,
             ``pcento`` and ``peps`` default to SpotPy's (100, 1e-7, 1e-7: in practice the budget
             ends the search).
+        max_failed_share: the share of a chunk's basins that may fail (screened out for too little
+            training flow, or failing during calibration) before the chunk fails as a whole; a chunk
+            in which no basin succeeded always fails. It decides the job's outcome only, not how a
+            basin is calibrated (no part of the resume fingerprint).
     """
 
     algorithm: str = "sceua"
@@ -52,6 +56,7 @@ class CalibrationSettings:
     bounds: Mapping[str, Any] = field(default_factory=dict)
     model_options: Mapping[str, Any] = field(default_factory=dict)
     algorithm_options: Mapping[str, Any] = field(default_factory=dict)
+    max_failed_share: float = 0.5
 
     def __post_init__(self) -> None:
         if self.algorithm not in ALGORITHM_OPTIONS:
@@ -65,6 +70,8 @@ class CalibrationSettings:
             raise ConfigError(f"calibration.trials: must be a positive integer, got {self.trials}")
         if int(self.spinup_years) < 0:
             raise ConfigError(f"calibration.spinup_years: must be >= 0, got {self.spinup_years}")
+        if not 0.0 <= float(self.max_failed_share) <= 1.0:
+            raise ConfigError(f"calibration.max_failed_share: must lie in [0, 1], got {self.max_failed_share}")
         accepted = ALGORITHM_OPTIONS[self.algorithm]
         for key, value in self.algorithm_options.items():
             if key not in accepted:

@@ -33,7 +33,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         help="calibrate a conceptual model per basin with SpotPy (one basin or a chunk)",
         description="Calibrate EXP-HYDRO or SAC-SMA+Snow-17+UH on each basin's train period and write the "
         "test-period predictions (prediction contract), parameters.csv, trace.csv and failures.csv to "
-        "--output-dir. Basins already calibrated with the same settings are skipped on a re-run.",
+        "--output-dir. Basins already calibrated with the same settings are skipped on a re-run. Basins with "
+        "too little observed training flow are left out (runoffbench.failures); the command fails when no basin "
+        "succeeded or more than --max-failed-share failed.",
     )
     p.add_argument("--model", required=True, help="registered conceptual model: exphydro, sacsma")
     p.add_argument("--cache", required=True, type=Path, help="forcing cache data/cache/<dataset>/<forcing>.nc")
@@ -59,6 +61,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     p.add_argument("--algorithm-option", action="append", type=_key_value, default=[], metavar="KEY=VALUE",
                    help="algorithm setting, e.g. ngs=4 for sceua (default: from the budget) or r=0.2 for dds "
                    "(repeatable)")
+    p.add_argument("--max-failed-share", type=float, default=0.5, metavar="SHARE",
+                   help="fail (exit status 2, after writing failures.csv) when more than this share of the basins "
+                   "failed; a chunk in which no basin succeeded always fails (default: 0.5)")
     p.add_argument("--threads", type=int, default=1, help="worker processes (default: 1)")
     p.set_defaults(run=run)
     return p
@@ -90,6 +95,7 @@ def run(args: argparse.Namespace) -> int:
         algorithm=args.algorithm, evaluations=args.evaluations, trials=args.trials, objective=args.objective,
         spinup_years=args.spinup_years, seed=args.seed, bounds=bounds, model_options=dict(args.option),
         algorithm_options={key: _number(value) for key, value in args.algorithm_option},
+        max_failed_share=args.max_failed_share,
     )
     periods = resolve_split(args)
     train, test = periods["train"], periods["test"]
