@@ -246,3 +246,35 @@ def test_default_number_of_complexes_follows_the_budget():
     # SAC-SMA (22 parameters): 2 complexes for a few thousand runs, more for larger budgets, at most 22
     assert [default_complexes(22, runs) for runs in (500, 3000, 10000, 30000, 10**6)] == [2, 2, 3, 11, 22]
     assert [default_complexes(6, runs) for runs in (500, 3000, 10000)] == [2, 3, 6]
+
+
+def _starting_on(inputs: BasinInputs, day: str) -> BasinInputs:
+    """``inputs`` with every forcing missing before ``day`` (a record that starts late)."""
+    late = {name: np.where(DATES < pd.Timestamp(day), np.nan, values) for name, values in inputs.forcings.items()}
+    return replace(inputs, forcings=late)
+
+
+def test_a_short_record_is_spun_up_from_its_first_day_and_scored_after(basin, exphydro_flow):
+    """Item 10: the forcing starts inside the train period; the spin-up starts on its first day (not on
+    the cache's, where it is missing) and the objective counts only the days after a full spin-up:
+    spoiling the observations of the spin-up changes nothing."""
+    short = _starting_on(basin, "1998-01-01")
+    spoiled = exphydro_flow.copy()
+    spoiled[(DATES >= pd.Timestamp("1998-01-01")) & (DATES < pd.Timestamp("2000-01-01"))] = 1.0e6
+    first, second = (calibrate_basin(get_model("exphydro"), short, q, TRAIN, TEST, settings(seed=3))
+                     for q in (exphydro_flow, spoiled))
+    assert first.parameters == second.parameters and np.isfinite(first.train_value)
+    assert np.isfinite(first.test_outputs["qsim"]).all()
+
+
+def test_a_record_too_short_for_its_spin_up_names_the_fix(basin, exphydro_flow, caplog):
+    with pytest.raises(DataError, match=r"0 day\(s\) with observed streamflow .* after the spin-up from 2000-06-01.*"
+                                        r"cache.start.*calibration.spinup_years"):
+        calibrate_basin(get_model("exphydro"), _starting_on(basin, "2000-06-01"), exphydro_flow, TRAIN, TEST,
+                        settings())
+    params = np.array([TRUE_PARAMETERS["exphydro"][p] for p in get_model("exphydro").parameter_names])
+    with caplog.at_level("WARNING"):  # a test period is predicted with the shorter spin-up, and a warning
+        simulate_period(get_model("exphydro"), params, _starting_on(basin, "2000-01-01"), TEST, 2)
+    assert "forcing starts on 2000-01-01" in caplog.text and "cache.start" in caplog.text
+    with pytest.raises(DataError, match="inside the period"):
+        simulate_period(get_model("exphydro"), params, _starting_on(basin, "2001-01-01"), TEST, 2)

@@ -1,8 +1,12 @@
 """Calibrate one conceptual model on one basin with SpotPy and simulate its test period.
 
-Simulation windows: a period ``[start, end]`` is simulated from ``start − spinup_years`` (or the first
-forcing day, if later) to ``end``, from the model's default initial states; the spin-up days are
-left out of the objective and of the predictions. The calibration run covers the train period and
+Simulation windows: a period ``[start, end]`` is simulated from ``start − spinup_years`` to ``end``,
+from the model's default initial states; the spin-up days are left out of the objective and of the
+predictions. Spin-up per basin: where the basin's forcing is complete only from a later day (its
+record starts late, or the cache starts late: ``cache.start``), the window starts on that day
+(:func:`first_complete_day`) instead of failing on the missing forcing; in the calibration period
+the objective then counts only the days after a full ``spinup_years`` from it, and a test period
+whose spin-up is cut is predicted with the shorter spin-up and a warning naming the fix. The calibration run covers the train period and
 the test predictions come from a separate run over the test period with its own spin-up, so a split
 whose test period precedes its train period (Kratzert et al. 2019) is handled like any other.
 
@@ -35,6 +39,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import logging
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -50,6 +55,8 @@ from runoffbench.calibration.setup import SpotpySetup
 from runoffbench.errors import DataError
 from runoffbench.models.conceptual import ConceptualModel
 from runoffbench.periods import Period
+
+log = logging.getLogger(__name__)
 
 #: fewest observed days in the train period for a calibration to be attempted
 MIN_OBSERVED_DAYS = 30
@@ -110,14 +117,41 @@ class BasinResult:
     seconds: float
 
 
-def simulation_window(dates: pd.DatetimeIndex, period: Period, spinup_years: int, basin: str) -> tuple[int, int, int]:
-    """``(first, period_first, stop)`` indices of ``dates``: spin-up start, period start, end + 1."""
+def first_complete_day(inputs: BasinInputs, variables: tuple[str, ...]) -> int:
+    """Index of the basin's first day on which every forcing of ``variables`` is present (the start of
+    its record in the cache); ``len(dates)`` when there is none."""
+    complete = np.logical_and.reduce([np.isfinite(inputs.forcings[v]) for v in variables])
+    return int(np.argmax(complete)) if complete.any() else len(inputs.dates)
+
+
+def simulation_window(dates: pd.DatetimeIndex, period: Period, spinup_years: int, basin: str,
+                      first_valid: int = 0) -> tuple[int, int, int]:
+    """``(first, period_first, stop)`` indices of ``dates``: spin-up start, period start, end + 1.
+
+    The spin-up starts ``spinup_years`` before the period, or on day ``first_valid`` (the basin's
+    first day with complete forcing, :func:`first_complete_day`) where that is later.
+    """
     if period.start < dates[0] or period.end > dates[-1]:
         raise DataError(
             f"basin {basin}: period {period} lies outside the forcing ({dates[0].date()}..{dates[-1].date()})"
         )
-    first = dates.searchsorted(max(period.start - pd.DateOffset(years=spinup_years), dates[0]))
-    return int(first), int(dates.get_loc(period.start)), int(dates.get_loc(period.end)) + 1
+    stop = int(dates.get_loc(period.end)) + 1
+    if first_valid >= stop:
+        raise DataError(f"basin {basin}: no day with complete forcing up to the end of period {period}")
+    first = max(int(dates.searchsorted(period.start - pd.DateOffset(years=spinup_years))), int(first_valid))
+    return first, int(dates.get_loc(period.start)), stop
+
+
+def scored_from(dates: pd.DatetimeIndex, first: int, period_first: int, spinup_years: int) -> int:
+    """First index of the objective: the period's first day, or a full spin-up after the window's first
+    day where the window starts late (the basin's record or the cache starts after ``start − spinup``)."""
+    return max(period_first, int(dates.searchsorted(dates[first] + pd.DateOffset(years=spinup_years))))
+
+
+def _spinup_note(inputs: BasinInputs, first: int, spinup_years: int, period: Period) -> str:
+    return (f"basin {inputs.basin}: its forcing starts on {inputs.dates[first].date()} (the basin's record or the "
+            f"cache's first day), later than the {spinup_years} spin-up year(s) (calibration.spinup_years) before "
+            f"the period {period}; build the cache from earlier (cache.start) or lower calibration.spinup_years")
 
 
 def _prepared(model: ConceptualModel, inputs: BasinInputs, first: int, stop: int, options) -> dict:
@@ -200,7 +234,13 @@ def simulate_period(
     options: Mapping | None = None,
 ) -> dict[str, np.ndarray]:
     """Contract outputs (``qsim``, ``et``, ...) of ``params`` over ``period``, after spin-up."""
-    first, start, stop = simulation_window(inputs.dates, period, spinup_years, inputs.basin)
+    first, start, stop = simulation_window(inputs.dates, period, spinup_years, inputs.basin,
+                                           first_complete_day(inputs, model.forcings))
+    if first > start:
+        raise DataError(f"basin {inputs.basin}: the forcing starts on {inputs.dates[first].date()}, inside the period "
+                        f"{period}, which cannot be predicted; choose a period inside the basin's record")
+    if scored_from(inputs.dates, first, start, spinup_years) > start:
+        log.warning("shortened spin-up: %s", _spinup_note(inputs, first, spinup_years, period))
     out = model.simulate(np.asarray(params, dtype=np.float64), _prepared(model, inputs, first, stop, options or {}))
     return {name: out[key][start - first:] for name, (key, _units) in model.outputs.items()}
 
@@ -225,14 +265,22 @@ def calibrate_basin(
     started = time.perf_counter()
     bounds = model.resolve_bounds(settings.bounds)
     options = model.check_options(settings.model_options)
-    first, start, stop = simulation_window(inputs.dates, train_period, settings.spinup_years, inputs.basin)
+    first, start, stop = simulation_window(inputs.dates, train_period, settings.spinup_years, inputs.basin,
+                                           first_complete_day(inputs, model.forcings))
     prepared = _prepared(model, inputs, first, stop, options)
     qobs_window = np.asarray(qobs, dtype=np.float64)[first:stop]
-    observed = start - first + np.flatnonzero(np.isfinite(qobs_window[start - first:]))
+    scored = scored_from(inputs.dates, first, start, settings.spinup_years) - first
+    observed = scored + np.flatnonzero(np.isfinite(qobs_window[scored:]))
+    shortened = scored > start - first
+    if shortened:
+        log.warning("objective from %s, after a full spin-up: %s", inputs.dates[first + scored].date(),
+                    _spinup_note(inputs, first, settings.spinup_years, train_period))
     if observed.size < MIN_OBSERVED_DAYS:
         raise DataError(
             f"basin {inputs.basin}: {observed.size} day(s) with observed streamflow in the calibration period "
-            f"{train_period}; at least {MIN_OBSERVED_DAYS} needed"
+            f"{train_period}" + (f" after the spin-up from {inputs.dates[first].date()}" if shortened else "")
+            + f"; at least {MIN_OBSERVED_DAYS} needed"
+            + (f" ({_spinup_note(inputs, first, settings.spinup_years, train_period)})" if shortened else "")
         )
     setup = SpotpySetup(model, prepared, observed, qobs_window[observed], bounds, settings.objective,
                         settings.algorithm)
