@@ -40,3 +40,14 @@ def torch_one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="session")
+def default_run(tmp_path_factory) -> Path:
+    """The default workflow run once (README's command) in a clean copy; shared by the end-to-end tests."""
+    from tests.test_workflow import copy_workflow, snakemake
+
+    workdir = copy_workflow(tmp_path_factory.mktemp("default"))
+    result = snakemake(workdir)
+    assert result.returncode == 0, result.stderr[-5000:]
+    return workdir

@@ -26,6 +26,8 @@ def copy_workflow(destination: Path) -> Path:
     for folder in ("config", "workflow", "envs"):
         shutil.copytree(REPO / folder, destination / folder)
     shutil.copy(REPO / "Snakefile", destination)
+    for link in ("profiles", "slurm"):  # the default workflow profile and the SLURM profile's short name
+        (destination / link).symlink_to((REPO / link).readlink())
     return destination
 
 
@@ -33,14 +35,6 @@ def snakemake(workdir: Path, *args: str, timeout: int = 900) -> subprocess.Compl
     return subprocess.run(
         ["snakemake", "--cores", "2", *args], cwd=workdir, capture_output=True, text=True, timeout=timeout
     )
-
-
-@pytest.fixture(scope="module")
-def default_run(tmp_path_factory) -> Path:
-    workdir = copy_workflow(tmp_path_factory.mktemp("default"))
-    result = snakemake(workdir)
-    assert result.returncode == 0, result.stderr[-5000:]
-    return workdir
 
 
 def test_default_run_writes_caches_table_and_figures(default_run):
@@ -86,6 +80,20 @@ def test_default_run_writes_every_configured_model_table_and_figure(default_run)
     for figure in config["figures"]:
         for suffix in ("pdf", "png"):
             assert (results / "figures" / f"{figure}.{suffix}").stat().st_size > 10_000, figure
+
+
+def test_the_default_run_is_a_fair_camels_like_benchmark(default_run):
+    """On the embedded data the ranking is not decided by the generator's structure (issue 10): the
+    attributes explain behaviour, so the LSTM with attributes beats the one without (Kratzert et al.
+    2019), and calibrated EXP-HYDRO, one of the three truth structures, no longer scores NSE ~0.99."""
+    metrics = pd.read_csv(default_run / "results" / "default" / "tables" / "metrics.csv",
+                          dtype={"basin": str, "member": str})
+    ensembles = metrics[metrics["member"] == "ensemble"]
+    median = ensembles.groupby(["model", "forcing"])["NSE"].median()
+    for forcing in ("daymet", "nldas_extended"):
+        assert median["lstm", forcing] > median["lstm_no_static", forcing] + 0.03, median
+    single = metrics[metrics["model"] == "exphydro"].groupby("forcing")["NSE"].median()
+    assert (single < 0.9).all(), single
 
 
 def test_rules_log_to_their_log_files(default_run):

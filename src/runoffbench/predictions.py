@@ -1,4 +1,4 @@
-"""The prediction contract (DESIGN.md, contract 2): what every model writes and evaluation reads.
+"""The prediction contract (docs/architecture.md, contract 2): what every model writes and evaluation reads.
 
 ``results/<experiment>/runs/<model>/<forcing>/<split>/<member>/predictions.nc`` holds dims
 ``(basin, date)`` over the test period: ``qsim`` and ``qobs`` in mm/day, optional internal fluxes and

@@ -43,7 +43,7 @@ def water_balance(
 ) -> pd.DataFrame:
     """One row per basin and forcing with the columns of :data:`COLUMNS`.
 
-    ``caches`` maps a forcing name to its forcing cache (DESIGN.md, contract 1); ``period`` is an
+    ``caches`` maps a forcing name to its forcing cache (docs/architecture.md, contract 1); ``period`` is an
     inclusive (start, end) date pair, or None for each cache's whole record. Means skip missing
     days; the runoff ratio is sum(Q)/sum(P) over the days where both are present; the
     precipitation ratio is sum(P)/sum(P_reference) over the days both products cover (1 for the

@@ -1,4 +1,4 @@
-"""What the trainer writes to disk and the one safe way to read it back (DESIGN.md, contract 5).
+"""What the trainer writes to disk and the one safe way to read it back (docs/architecture.md, contract 5).
 
 Every file the trainer writes with ``torch.save`` (``model.pt``, ``checkpoint.pt``) holds tensors and
 plain values only (dicts, lists, numbers, strings), so it loads with ``torch.load(weights_only=True)``,

@@ -1,4 +1,4 @@
-"""Conceptual models calibrated per basin, registered by name (DESIGN.md, "Models", kind ``conceptual``).
+"""Conceptual models calibrated per basin, registered by name (docs/architecture.md, "Models", kind ``conceptual``).
 
 Every entry of :data:`CONCEPTUAL_MODELS` is a :class:`ConceptualModel`: its parameter names, default
 calibration bounds (overridable in config as ``models.<name>.bounds.<param>: [lo, hi]``), the hard

@@ -1,4 +1,4 @@
-"""Gradient-trained models, registered by name (DESIGN.md, "Models", kind ``nn``).
+"""Gradient-trained models, registered by name (docs/architecture.md, "Models", kind ``nn``).
 
 Every entry of :data:`NN_MODELS` is a subclass of :class:`~runoffbench.models.nn.base.NeuralModel`
 (the interface: constructor, batch keys, outputs). ``models.<name>.model`` in the config names the

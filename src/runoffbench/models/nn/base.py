@@ -1,4 +1,4 @@
-"""The interface every gradient-trained model implements (DESIGN.md, "Models", kind ``nn``).
+"""The interface every gradient-trained model implements (docs/architecture.md, "Models", kind ``nn``).
 
 A model is a :class:`NeuralModel` constructed as ``Model(config, n_dynamic, n_static)`` where
 ``config`` is the model's entry ``models.<name>`` of the workflow config (hidden size, dropout, ...;
