@@ -1,8 +1,9 @@
 """The trainer's data path: tensors built once from the forcing cache, batches gathered in one index op.
 
-For a set of basins and a period, :func:`build_period` reads the forcing cache (DESIGN.md, contract 1)
-and ``attributes.nc`` once into tensors of shape (basins, days, ...) that live on the training device,
-covering the period plus ``sequence_length − 1`` days of context before it. A table of valid window
+For a set of basins, :func:`read_inputs` reads the forcing cache (docs/architecture.md, contract 1)
+and ``attributes.nc`` once into arrays (:class:`RunInputs`), and :class:`PeriodTensors` turns one
+period of them into tensors of shape (basins, days, ...) on the training device, covering the period
+plus ``sequence_length − 1`` days of context before it (or a longer spin-up for test predictions). A table of valid window
 ends (basin, day) is computed once: a window of L days ending on day e is valid when every input
 of days e−L+1..e is finite and its target is observed (sequence-to-one: on day e; sequence-to-sequence:
 on at least one day after the warm-up). A batch is one advanced-indexing gather of windows
@@ -61,7 +62,7 @@ class Normalisation:
 
 
 @dataclass
-class BasinInputs:
+class RunInputs:
     """The run's inputs in physical units, numpy arrays over the cache's full date range."""
 
     basins: list[str]
@@ -77,10 +78,10 @@ class BasinInputs:
     def period_slice(self, period: Period) -> slice:
         return slice(self.dates.searchsorted(period.start), self.dates.searchsorted(period.end, side="right"))
 
-    def select(self, basins: list[str]) -> "BasinInputs":
+    def select(self, basins: list[str]) -> "RunInputs":
         """The same inputs for a subset of the basins (in the order given)."""
         rows = [self.basins.index(b) for b in basins]
-        return BasinInputs(basins=list(basins), dates=self.dates, dynamic=self.dynamic[rows], static=self.static[rows],
+        return RunInputs(basins=list(basins), dates=self.dates, dynamic=self.dynamic[rows], static=self.static[rows],
                            mass=self.mass[rows], raw=None if self.raw is None else self.raw[rows],
                            target=self.target[rows], dynamic_names=self.dynamic_names, static_names=self.static_names)
 
@@ -133,7 +134,7 @@ def read_inputs(
     basins: list[str],
     settings: TrainSettings,
     model_class: type[NeuralModel],
-) -> BasinInputs:
+) -> RunInputs:
     """Read the basins' forcings, target and attributes; :class:`DataError` names what is missing."""
     from runoffbench.data.cache import open_cache
 
@@ -165,7 +166,7 @@ def read_inputs(
     cache = cache.sel(basin=basins)
     static = _read_static(attributes_path, basins, settings)
     dynamic_names = model_dynamic_names(settings, model_class)
-    return BasinInputs(
+    return RunInputs(
         basins=list(basins),
         dates=pd.DatetimeIndex(cache["date"].values),
         dynamic=np.stack([daily_series(cache, v).astype("float32") for v in dynamic_names], axis=-1)
@@ -183,29 +184,26 @@ def _read_static(attributes_path: str | Path, basins: list[str], settings: Train
     names = list(settings.static_attributes)
     if not names:
         return np.zeros((len(basins), 0), "float32")
-    path = Path(attributes_path)
-    if not path.is_file():
-        raise DataError(f"attributes file {path} does not exist; run the build_cache rule first")
-    with xr.open_dataset(path, engine="netcdf4") as attributes:
-        attributes = attributes.load()
-    attributes = attributes.assign_coords(basin=attributes["basin"].astype(str))
+    from runoffbench.data.cache import open_attributes
+
+    attributes = open_attributes(attributes_path)
     absent = [n for n in names if n not in attributes.data_vars]
     if absent:
-        raise DataError(f"models.{settings.name}.static_attributes: {absent} not in {path}")
+        raise DataError(f"models.{settings.name}.static_attributes: {absent} not in {attributes_path}")
     text = [n for n in names if attributes[n].dtype.kind not in "fiub"]
     if text:
-        raise DataError(f"models.{settings.name}.static_attributes: {text} in {path} are not numeric")
-    unknown = [b for b in basins if b not in attributes["basin"].values]
+        raise DataError(f"models.{settings.name}.static_attributes: {text} in {attributes_path} are not numeric")
+    unknown = [b for b in basins if b not in attributes.indexes["basin"]]
     if unknown:
-        raise DataError(f"basin(s) {unknown[:10]} have no attributes in {path}")
+        raise DataError(f"basin(s) {unknown[:10]} have no attributes in {attributes_path}")
     table = np.stack([attributes[n].sel(basin=basins).values.astype("float64") for n in names], axis=-1)
     missing = [f"{basins[i]}: {names[j]}" for i, j in zip(*np.nonzero(~np.isfinite(table)))]
     if missing:
-        raise DataError(f"{path}: static attribute(s) missing (NaN) for basin(s) {missing[:10]}")
+        raise DataError(f"{attributes_path}: static attribute(s) missing (NaN) for basin(s) {missing[:10]}")
     return table.astype("float32")
 
 
-def check_period(inputs: BasinInputs, period: Period, what: str, source: str | Path) -> None:
+def check_period(inputs: RunInputs, period: Period, what: str, source: str | Path) -> None:
     """:class:`DataError` unless the cache covers ``period``."""
     if period.start < inputs.dates[0] or period.end > inputs.dates[-1]:
         raise DataError(
@@ -214,7 +212,7 @@ def check_period(inputs: BasinInputs, period: Period, what: str, source: str | P
         )
 
 
-def fit_normalisation(inputs: BasinInputs, train: Period, target_in_mm: bool) -> Normalisation:
+def fit_normalisation(inputs: RunInputs, train: Period, target_in_mm: bool) -> Normalisation:
     """Statistics of the training period (dynamic, target) and of the run's basins (static)."""
     days = inputs.period_slice(train)
     dynamic = inputs.dynamic[:, days].reshape(-1, inputs.dynamic.shape[-1])
@@ -240,7 +238,7 @@ class PeriodTensors:
 
     def __init__(
         self,
-        inputs: BasinInputs,
+        inputs: RunInputs,
         period: Period,
         normalisation: Normalisation,
         settings: TrainSettings,
@@ -333,7 +331,7 @@ class PeriodTensors:
         return self.gather(self.window_basin[rows], self.window_end[rows])
 
 
-def basin_target_std(inputs: BasinInputs, train: Period) -> np.ndarray:
+def basin_target_std(inputs: RunInputs, train: Period) -> np.ndarray:
     """Per-basin training-period standard deviation of the target in mm/day (s(b) of NSE*)."""
     target = inputs.target[:, inputs.period_slice(train)]
     with warnings.catch_warnings(), np.errstate(invalid="ignore"):
