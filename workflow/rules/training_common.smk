@@ -38,7 +38,7 @@ def training_outputs():
         for model, spec in NN_MODELS.items()
         for forcing, split, members in nn_runs(model, spec)
         for member in members
-        for name in ("predictions.nc", "model.pt", "training_log.csv", "config.yaml")
+        for name in ("predictions.nc", "model.pt", "training_log.csv", "config.yaml", "failures.csv")
     ]
 
 

@@ -1,4 +1,4 @@
-"""Arguments several commands share: the split and the forcing cache."""
+"""Arguments several commands share: the split, the forcing cache and KEY=VALUE settings."""
 
 from __future__ import annotations
 
@@ -7,9 +7,17 @@ import json
 from pathlib import Path
 
 
-def add_split_arguments(parser: argparse.ArgumentParser) -> None:
+def key_value(text: str) -> tuple[str, str]:
+    """``KEY=VALUE`` of a repeatable ``--set``-style flag, as (key, value)."""
+    key, sep, value = text.partition("=")
+    if not sep or not key:
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
+    return key, value
+
+
+def add_split_arguments(parser: argparse.ArgumentParser, required: bool = True) -> None:
     """``--split NAME`` and ``--periods JSON`` (the config's definition of a non-preset split)."""
-    parser.add_argument("--split", required=True, metavar="NAME",
+    parser.add_argument("--split", required=required, metavar="NAME",
                         help="split name; a predefined paper split unless --periods defines it")
     parser.add_argument("--periods", metavar="JSON",
                         help='the split\'s periods as in the config, e.g. \'{"train": {"water_years": '

@@ -6,12 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-
-def _key_value(text: str) -> tuple[str, str]:
-    key, sep, value = text.partition("=")
-    if not sep or not key:
-        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
-    return key, value
+from runoffbench.cli.options import add_split_arguments, key_value
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -29,7 +24,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     p.add_argument("--model", help="registered nn model (lstm, ealstm, mclstm, dhbv, dexphydro); also the run's name")
     p.add_argument("--name", help="the run's model name in the outputs (default: --model)")
     p.add_argument("--settings", metavar="JSON", help="the config entry models.<name> as JSON")
-    p.add_argument("--set", action="append", type=_key_value, default=[], metavar="KEY=VALUE",
+    p.add_argument("--set", action="append", type=key_value, default=[], metavar="KEY=VALUE",
                    help="override one setting, VALUE parsed as YAML, e.g. hidden_size=64 (repeatable)")
     p.add_argument("--cache", type=Path, metavar="FORCING.nc", help="forcing cache data/cache/<dataset>/<forcing>.nc")
     p.add_argument("--attributes", type=Path, help="attributes.nc of the dataset")
@@ -38,9 +33,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     p.add_argument("--seed", type=int, help="random seed; the run's member (default: 0)")
     p.add_argument("--device", help="auto (default: cuda if available), cpu or cuda[:N]")
     p.add_argument("--output", type=Path, metavar="RUNDIR", help="run directory")
-    p.add_argument("--split", metavar="NAME", help="split name; a predefined paper split unless --periods defines it")
-    p.add_argument("--periods", metavar="JSON", help='the split\'s periods as in the config, e.g. \'{"train": '
-                   '{"water_years": [2000, 2008]}, "test": {"water_years": [1990, 1999]}}\'')
+    add_split_arguments(p, required=False)  # or in --config
     p.set_defaults(run=run)
     return p
 

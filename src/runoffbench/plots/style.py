@@ -47,16 +47,6 @@ REGION_COLOURS: dict[str, str] = {
     "18": "#E25822",
 }
 
-#: forcing product -> colour (Okabe-Ito, colour-blind safe); extended products are darker shades
-FORCING_COLOURS: dict[str, str] = {
-    "daymet": "#0072B2",
-    "maurer": "#009E73",
-    "maurer_extended": "#00664A",
-    "nldas": "#E69F00",
-    "nldas_extended": "#D55E00",
-    "multi": "#CC79A7",
-}
-
 #: model -> colour; later figures add their models here
 MODEL_COLOURS: dict[str, str] = {
     "lstm": "#0072B2",

@@ -360,7 +360,7 @@ def _depletion_rates(ninc: int, p: np.ndarray, rates: np.ndarray) -> tuple[float
 
 
 def new_rate_cache() -> np.ndarray:
-    """Empty depletion-rate cache for :func:`sacsma_step` (one per run and parameter set)."""
+    """Empty depletion-rate cache for :func:`sacsma_day` (one per run and parameter set)."""
     return np.full((MAX_CACHED_INCREMENTS, 3), np.nan)
 
 
@@ -418,19 +418,6 @@ def sacsma_day(pxv: float, edmnd: float, p: np.ndarray, s: tuple, rates: np.ndar
               bfp, et_pervious * area + e5 + e4, baseflow_total - baseflow_channel,
               adjust + sum_adjust)
     return (uztwc, uzfwc, lztwc, lzfsc, lzfpc, adimc), fluxes
-
-
-@njit(cache=True, error_model="numpy")
-def sacsma_step(
-    pxv: float, edmnd: float, p: np.ndarray, s: np.ndarray, flux: np.ndarray, rates: np.ndarray,
-) -> None:
-    """Array form of :func:`sacsma_day`: update the stores ``s`` in place, write ``flux``."""
-    state = (s[0], s[1], s[2], s[3], s[4], s[5])
-    state, fluxes = sacsma_day(pxv, edmnd, p, state, rates)
-    for k in range(6):
-        s[k] = state[k]
-    for k in range(10):
-        flux[k] = fluxes[k]
 
 
 @njit(cache=True, error_model="numpy")

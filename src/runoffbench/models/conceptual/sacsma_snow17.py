@@ -275,8 +275,8 @@ def _make_run_coupled(kernel_digest: str):
     ) -> None:
         """One pass Snow-17 -> SAC-SMA per day, then the unit hydrograph, into ``out`` (24, n).
 
-        Rows follow :data:`OUTPUT_NAMES`. ``soil_storage`` is computed as :func:`soil_storage`
-        (same summation order, so the same bits).
+        Rows follow :data:`OUTPUT_NAMES`; ``soil_storage`` is the area-weighted SAC-SMA storage
+        (1 − pctim − adimp)(uztwc + uzfwc + lztwc + lzfsc + lzfpc) + adimp·adimc.
         """
         kernel_digest  # noqa: B018 - a closure value: part of numba's cache key
         n = prcp.shape[0]
@@ -303,14 +303,3 @@ def _make_run_coupled(kernel_digest: str):
 
 
 _run_coupled = _make_run_coupled(_kernel_digest())
-
-
-def soil_storage(states: np.ndarray, params: Mapping[str, float]) -> np.ndarray:
-    """Area-weighted SAC-SMA storage (mm) of stores in :data:`sacsma.STATE_NAMES` column order.
-
-    :math:`S = (1 - \\mathrm{pctim} - \\mathrm{adimp})(\\mathrm{uztwc} + \\mathrm{uzfwc} +
-    \\mathrm{lztwc} + \\mathrm{lzfsc} + \\mathrm{lzfpc}) + \\mathrm{adimp}\\,\\mathrm{adimc}`.
-    """
-    states = np.asarray(states, dtype=np.float64)
-    pervious = 1.0 - params["pctim"] - params["adimp"]
-    return pervious * states[..., :5].sum(axis=-1) + params["adimp"] * states[..., 5]

@@ -83,7 +83,7 @@ DEFAULT_PARAMETERS: dict[str, float] = {
 #: Areal depletion curve of the NCAR namelist: snow-covered fraction at W/A_i = 0, 0.1, ..., 1.
 DEFAULT_ADC = np.array([0.05, 0.15, 0.26, 0.45, 0.5, 0.56, 0.61, 0.65, 0.69, 0.82, 1.0])
 
-#: Output columns of :func:`run_snow17`.
+#: Output columns of one Snow-17 day (:func:`snow17_step`).
 OUTPUT_NAMES: tuple[str, ...] = ("swe", "rain_plus_melt", "snowfall", "rainfall", "snow_cover")
 
 # Parameter vector layout (same order as PARAMETER_NAMES).
@@ -371,25 +371,3 @@ def _rain_on_snow_melt(tair: float, uadj: float, pressure: float) -> float:
     latent = 8.5 * (vapour_pressure - 6.11) * uadj
     sensible = 7.5 * 0.000646 * pressure * uadj * tair
     return longwave + latent + sensible
-
-
-@njit(cache=True, error_model="numpy")
-def run_snow17(
-    prcp: np.ndarray, tair: np.ndarray, day_number: np.ndarray, p: np.ndarray, adc: np.ndarray,
-    lat: float, pressure: float, initial_swe: float,
-) -> np.ndarray:
-    """Run Snow-17 over a forcing series; return an ``(n, 5)`` array of :data:`OUTPUT_NAMES`.
-
-    ``p`` holds the parameters in :data:`PARAMETER_NAMES` order; ``initial_swe`` starts the pack as
-    ice with no liquid water, heat deficit or depletion-curve memory (as the NCAR driver).
-    """
-    n = prcp.shape[0]
-    out = np.zeros((n, len(OUTPUT_NAMES)))
-    st = np.zeros(N_STATES)
-    st[WE] = initial_swe
-    row = np.empty(len(OUTPUT_NAMES))
-    for t in range(n):
-        snow17_step(prcp[t], tair[t], day_number[t], p, adc, lat, pressure, st, row)
-        for k in range(len(OUTPUT_NAMES)):
-            out[t, k] = row[k]
-    return out
