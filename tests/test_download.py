@@ -19,7 +19,11 @@ import pytest
 import yaml
 
 from runoffbench.cli import download as cli
-from runoffbench.data.archives import camels_layout_path, camels_members, extract_members
+from runoffbench.data.archives import (
+    camels_layout_path,
+    camels_members,
+    extract_members,
+)
 from runoffbench.data.download import download_file, fetch_camels, partial_path
 from runoffbench.errors import ConfigError, DownloadError
 
@@ -234,9 +238,8 @@ def test_truncated_tar_without_content_length_is_not_kept(server, tmp_path):
 
 def test_pinned_md5_is_verified(camels_server, tmp_path):
     """Archives whose publisher gives only an md5 (Zenodo) are pinned with it."""
-    _, sources = camels_server
+    server, _ = camels_server
     body = b"0123456789"
-    server = camels_server[0]
     server.files["/f.bin"] = body
     with pytest.raises(DownloadError, match="md5 mismatch"):
         download_file(server.url("/f.bin"), tmp_path / "f.bin", md5="0" * 32, progress=False)
@@ -377,7 +380,7 @@ def test_staging_folder_of_a_killed_extraction_is_removed_next_time(tmp_path):
     archive.write_bytes(_zip(attribute_members()))
     dest = tmp_path / "camels"
     dead = int(subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
-                              capture_output=True, text=True).stdout)
+                              capture_output=True, text=True, check=True).stdout)
     stale = temporary_path(dest, pid=dead, kind="staging")
     (stale / "camels_attributes_v2.0").mkdir(parents=True)
     (stale / "camels_attributes_v2.0" / "camels_clim.txt").write_text("half")

@@ -12,7 +12,11 @@ import pytest
 import xarray as xr
 import yaml
 
-from runoffbench.data.synthetic.generator import SyntheticConfig, generate_dataset, write_dataset
+from runoffbench.data.synthetic.generator import (
+    SyntheticConfig,
+    generate_dataset,
+    write_dataset,
+)
 from tests.test_workflow import copy_workflow, snakemake
 
 pytestmark = pytest.mark.slow

@@ -16,7 +16,7 @@ import json
 import logging
 import re
 from collections.abc import Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urlparse
 
@@ -24,8 +24,8 @@ from runoffbench.data.archives import (
     EXTENDED_FORCINGS,
     TAR_SUFFIXES,
     camels_layout_path,
-    check_archive,
     camels_members,
+    check_archive,
     check_forcings,
     classify_member,
     extract_members,
@@ -194,7 +194,7 @@ def write_manifest(
     """Write ``<root>/download_manifest.json`` (sources, archive and file sums) atomically."""
     manifest = {
         "dataset": "camels_us",
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "forcings": forcings,
         "basins": basins,
         "sources": {
