@@ -1,4 +1,4 @@
-"""The forcing cache: one NetCDF4 file per dataset and forcing product (DESIGN.md, contract 1).
+"""The forcing cache: one NetCDF4 file per dataset and forcing product (docs/architecture.md, contract 1).
 
 ``data/cache/<dataset>/<forcing>.nc`` holds dims ``(basin, date)``, one float32 variable per forcing
 variable plus ``qobs`` [mm/day] and its USGS quality flag, each with ``units`` and ``long_name``;

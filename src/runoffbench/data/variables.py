@@ -2,7 +2,7 @@
 
 CAMELS-US products spell the same quantity differently (`prcp(mm/day)` in Daymet, `PRCP(mm/day)` in
 the v1p2 Maurer/NLDAS files); every reader maps them onto the lower-case names below, which are the
-variable names of the forcing cache (DESIGN.md, contract 1).
+variable names of the forcing cache (docs/architecture.md, contract 1).
 """
 
 from __future__ import annotations
