@@ -70,7 +70,7 @@ def test_mass_bias_figures(tmp_path, table):
     assert "not shown (fewer than 2 basins): 18 California" in boxes.axes[-1].get_xlabel()
     assert boxes.axes[0].get_ylabel() == "Mass bias B [-]"
     figure = FIGURES["mass_bias_map"].function(table)
-    assert figure.axes[0].get_title() == "lstm (daymet)"
+    assert figure.axes[0].get_title() == "lstm (daymet), n=12"
     assert "Mass bias" in figure.axes[-1].get_xlabel()  # the colour bar
     save_figure(figure, tmp_path / "map.pdf")
 
@@ -247,7 +247,20 @@ def test_mass_bias_map_is_a_grid_of_legible_maps(forcings, columns):
     panel = maps[0].get_window_extent().width / fig.dpi
     assert panel >= 1.6  # inches: a CONUS map with its basins still readable
     titles = [ax.get_title() for ax in maps]
-    assert titles[0] == f"lstm ({forcings[0]})" and f"climatology ({forcings[-1]})" in titles
+    # every panel states how many basins it covers (item 4: a run that left basins out shows fewer)
+    assert titles[0] == f"lstm ({forcings[0]}), n=30" and f"climatology ({forcings[-1]}), n=30" in titles
+
+
+def test_every_run_figure_states_its_basin_count(table):
+    """Item 4: each run's curve or panel says how many basins it covers."""
+    fewer = table[~((table["model"] == "mean_flow") & (table["basin"] == "00000000"))]
+    for figure_id in ("nse_cdf", "kge_cdf", "mutual_information_cdf", "mass_bias_cdf", "mass_bias_map"):
+        fig = FIGURES[figure_id].function(fewer)
+        texts = [t.get_text() for ax in fig.axes if ax.get_legend() for t in ax.get_legend().get_texts()]
+        texts += [t.get_text() for legend in fig.legends for t in legend.get_texts()]
+        texts += [ax.get_title() for ax in fig.axes]
+        assert any("mean_flow (daymet)" in t and "n=11" in t for t in texts), (figure_id, texts)
+        assert any("lstm (daymet)" in t and "n=12" in t for t in texts), (figure_id, texts)
 
 
 def test_mass_bias_map_names_missing_records_only_when_there_are_some():

@@ -96,3 +96,19 @@ def test_cli_names_a_forcing_cache_given_as_attributes(tmp_path, capsys):
     assert main(["run-summary", str(prediction), "--attributes", str(cache_path), "--output",
                  str(tmp_path / "s.csv")]) == 2
     assert f"{cache_path} is not an attribute cache" in capsys.readouterr().err
+
+
+def test_run_summary_counts_and_warns_about_basins_left_out(tmp_path, caplog):
+    """Item 4: the basins each run left out (its failures.csv) reach the run summary: a column and a
+    warning in its log naming how many failed where."""
+    cache = make_cache()
+    run_dir = tmp_path / "runs" / "m" / "daymet" / "test_split" / "0"
+    prediction = write_predictions(make_run(cache, "m"), run_dir / "predictions.nc")
+    pd.DataFrame({"basin": ["04000004"], "stage": ["train"], "reason": ["0 days"]}).to_csv(run_dir / "failures.csv",
+                                                                                          index=False)
+    with caplog.at_level("WARNING"):
+        assert main(["run-summary", str(prediction), "--attributes", str(_attributes(tmp_path / "attributes.nc")),
+                     "--failures", str(run_dir / "failures.csv"), "--output", str(tmp_path / "s.csv")]) == 0
+    table = pd.read_csv(tmp_path / "s.csv")
+    assert table.loc[0, "basins"] == 3 and table.loc[0, "left out"] == 1
+    assert "1 basin(s) left out" in caplog.text and "m/daymet/test_split/0: 1 (train)" in caplog.text

@@ -46,8 +46,9 @@ def test_median_table_has_models_as_rows_and_metrics_as_columns():
     """Frame et al. (2023) Table 2 with four forcings would have 28 run columns: instead one row per
     forcing and model, one column per metric, so the table stays as narrow as the metric list."""
     built = median_metric_table(metrics_table())
-    assert list(built.table.columns) == ["forcing", "model", "NSE", "KGE", "Pearson-r", "Alpha-NSE", "Beta-NSE",
-                                         "Peak-Timing"]
+    assert list(built.table.columns) == ["forcing", "model", "basins", "NSE", "KGE", "Pearson-r", "Alpha-NSE",
+                                         "Beta-NSE", "Peak-Timing"]
+    assert (built.table["basins"] == 40).all()
     assert built.table[["forcing", "model"]].values.tolist() == [
         ["daymet", "lstm"], ["daymet", "mean_flow"], ["nldas", "lstm"], ["nldas", "mean_flow"]]
     assert built.group == "forcing"
@@ -58,7 +59,7 @@ def test_median_table_has_models_as_rows_and_metrics_as_columns():
 def test_median_table_width_does_not_grow_with_forcings():
     four = pd.concat([metrics_table().assign(forcing=lambda t, f=f: t["forcing"] + f) for f in ("", "_x")])
     built = median_metric_table(four)
-    assert built.table.shape == (8, 8)
+    assert built.table.shape == (8, 9)
 
 
 def test_ensemble_table_compares_members_and_ensemble():
@@ -73,7 +74,7 @@ def test_benchmark_table_marks_significant_differences():
     table = benchmark_table(metrics_table(), reference="mean_flow").table
     lstm = table[(table["model"] == "lstm") & (table["forcing"] == "daymet")].iloc[0]
     assert lstm["KGE"].endswith("*") and not table[table["model"] == "mean_flow"].iloc[0]["KGE"].endswith("*")
-    assert list(table.columns) == ["model", "forcing", "KGE", "bias β-NSE", "σ ratio α", "r²", "FHV [%]", "FLV [%]"]
+    assert list(table.columns) == ["model", "forcing", "basins", "KGE", "bias β-NSE", "σ ratio α", "r²", "FHV [%]", "FLV [%]"]
     with pytest.raises(ConfigError, match="evaluation.baseline_model 'lstm_v2' has no runs"):
         benchmark_table(metrics_table(), reference="lstm_v2")
     with pytest.raises(ConfigError, match="unknown table 'frame'"):
@@ -112,13 +113,64 @@ def test_write_table_writes_csv_markdown_and_latex(tmp_path):
     csv, markdown, latex = write_table(built.table, tmp_path / "median_metrics.csv", built.caption, built.notes,
                                        group=built.group)
     written = pd.read_csv(csv)
-    assert list(written.columns[:3]) == ["forcing", "model", "NSE"] and len(written) == 4  # CSV stays long
+    assert list(written.columns[:4]) == ["forcing", "model", "basins", "NSE"] and len(written) == 4  # CSV stays long
     text = markdown.read_text()
     assert built.caption in text and "**Forcing: daymet**" in text and "**Forcing: nldas**" in text
     headers = [line for line in text.splitlines() if line.startswith("| model |")]
     assert len(headers) == 2 and "forcing" not in headers[0]  # one block per forcing, forcing not repeated
-    assert "| lstm | 0.7" in text
+    assert "| lstm | 40 | 0.7" in text
     text = latex.read_text()
-    assert r"\begin{tabular}{lrrrrrr}" in text and r"\label{tab:median_metrics}" in text
-    assert r"\multicolumn{7}{l}{\textit{Forcing: nldas}}" in text and r"$\pm$" not in text
+    assert r"\begin{tabular}{lrrrrrrr}" in text and r"\label{tab:median_metrics}" in text
+    assert r"\multicolumn{8}{l}{\textit{Forcing: nldas}}" in text and r"$\pm$" not in text
     assert latex_escape("mean_flow 5% & σ") == r"mean\_flow 5\% \& $\sigma$"
+
+
+@pytest.mark.parametrize("table_id", ["median_metrics", "single_vs_ensemble", "benchmark", "comparison"])
+def test_every_table_states_how_many_basins_it_covers(table_id):
+    metrics = metrics_table()
+    metrics = metrics[~((metrics["model"] == "mean_flow") & metrics["basin"].isin(["00000000", "00000001"]))]
+    built = build_table(table_id, metrics)
+    assert "basins" in built.table.columns
+    by_model = dict(zip(built.table["model"], built.table["basins"]))
+    assert by_model["mean_flow"] == 38 and (by_model.get("lstm", 40) == 40)
+    assert any("40 basins" in note for note in built.notes), built.notes
+
+
+def test_a_table_built_from_fewer_runs_than_configured_says_so():
+    built = build_table("median_metrics", metrics_table(),
+                        expected_runs=["lstm/daymet", "lstm/nldas", "mean_flow/daymet", "mean_flow/nldas", "sacsma/daymet"])
+    assert any("4 of the 5 configured runs" in note and "sacsma (daymet)" in note for note in built.notes)
+    complete = build_table("median_metrics", metrics_table(), expected_runs=["lstm/daymet", "lstm/nldas",
+                                                                             "mean_flow/daymet", "mean_flow/nldas"])
+    assert not any("configured runs" in note for note in complete.notes)
+
+
+def _failures_file(root, run, rows):
+    path = root / "runs" / run / "failures.csv"
+    path.parent.mkdir(parents=True)
+    pd.DataFrame(rows, columns=["basin", "stage", "reason"]).to_csv(path, index=False)
+    return path
+
+
+def test_failures_table_of_the_experiment(tmp_path):
+    """Item 4: the basins every run left out, from the runs' failures.csv, one table (model, forcing,
+    split, member, basin, stage, reason); it counts them, and says so when none was."""
+    from runoffbench.cli import main
+
+    paths = [
+        _failures_file(tmp_path, "lstm/daymet/s1/0", [["02000002", "train", "0 days of observed streamflow"]]),
+        _failures_file(tmp_path, "sacsma/daymet/s1/0", [["02000002", "calibrate", "0 days of observed streamflow"],
+                                                        ["03000003", "calibrate", "DataError: boom"]]),
+        _failures_file(tmp_path, "mean_flow/daymet/s1/0", []),
+    ]
+    output = tmp_path / "tables" / "failures.csv"
+    assert main(["table", "failures", "--failures", *map(str, paths), "--output", str(output)]) == 0
+    table = pd.read_csv(output, dtype=str)
+    assert list(table.columns) == ["model", "forcing", "split", "member", "basin", "stage", "reason"]
+    assert table[["model", "basin", "stage"]].values.tolist() == [
+        ["lstm", "02000002", "train"], ["sacsma", "02000002", "calibrate"], ["sacsma", "03000003", "calibrate"]]
+    markdown = (tmp_path / "tables" / "failures.md").read_text()
+    assert "3 basin(s) left out in 2 of 3 runs (2 distinct basins)" in markdown
+    empty = tmp_path / "empty" / "failures.csv"
+    assert main(["table", "failures", "--failures", str(paths[-1]), "--output", str(empty)]) == 0
+    assert pd.read_csv(empty).empty and "No basin was left out of the 1 run(s)" in empty.with_suffix(".md").read_text()

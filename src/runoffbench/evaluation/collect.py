@@ -2,6 +2,9 @@
 
 ``metrics.csv`` (:func:`collect_metrics`): one row per run and basin — ``model``, ``forcing``,
 ``split``, ``member``, ``basin``, the basin's ``huc_02``, ``lat``, ``lon``, then one column per metric.
+``failures.csv`` (:func:`collect_failures`): one row per run and basin left out — ``model``,
+``forcing``, ``split``, ``member``, ``basin``, ``stage``, ``reason`` — from the runs' ``failures.csv``
+(:mod:`runoffbench.failures`) at ``runs/<model>/<forcing>/<split>/<member>/failures.csv``.
 ``hydrographs.csv`` (:func:`hydrograph_table`): one row per run member, basin and day — ``model``,
 ``forcing``, ``split``, ``member``, ``basin``, ``date``, ``qobs``, ``qsim`` (mm/day).
 """
@@ -16,6 +19,8 @@ import numpy as np
 import pandas as pd
 
 from runoffbench.errors import DataError
+from runoffbench.failures import COLUMNS as FAILURE_COLUMNS
+from runoffbench.failures import read_failures
 from runoffbench.predictions import ENSEMBLE_MEMBER, read_predictions
 
 log = logging.getLogger(__name__)
@@ -31,6 +36,39 @@ def run_of_metrics_file(path: str | Path) -> dict[str, str]:
     if len(parts) < 4:
         raise DataError(f"metrics file {path} is not at metrics/<model>/<forcing>/<split>/<member>.csv")
     return dict(zip(RUN_COLUMNS, parts[-4:]))
+
+
+def run_of_run_file(path: str | Path) -> dict[str, str]:
+    """``model``, ``forcing``, ``split``, ``member`` of ``.../<model>/<forcing>/<split>/<member>/<file>``."""
+    parts = Path(path).parent.parts
+    if len(parts) < 4:
+        raise DataError(f"{path} is not in a run folder runs/<model>/<forcing>/<split>/<member>/")
+    return dict(zip(RUN_COLUMNS, parts[-4:]))
+
+
+def collect_failures(paths: Iterable[str | Path]) -> pd.DataFrame:
+    """The runs' ``failures.csv`` in one table with the run columns (see the module docstring)."""
+    frames = []
+    for path in paths:
+        if not Path(path).is_file():
+            raise DataError(f"failures file {path} does not exist")
+        table = read_failures(path)[list(FAILURE_COLUMNS)].astype(str)
+        for column, value in reversed(run_of_run_file(path).items()):
+            table.insert(0, column, value)
+        frames.append(table)
+    columns = RUN_COLUMNS + list(FAILURE_COLUMNS)
+    return pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)
+
+
+def failure_summary(failures: pd.DataFrame) -> str:
+    """``"3 basin(s) left out: lstm/daymet/s/0: 1 (train); ..."`` — how many failed where; empty if none."""
+    if failures.empty:
+        return ""
+    parts = []
+    for run, rows in failures.groupby(RUN_COLUMNS, sort=False):
+        stages = ", ".join(dict.fromkeys(rows["stage"]))
+        parts.append(f"{'/'.join(run)}: {len(rows)} ({stages})")
+    return f"{len(failures)} basin(s) left out: " + "; ".join(parts)
 
 
 def read_metrics(path: str | Path) -> pd.DataFrame:

@@ -7,6 +7,8 @@ r"""Scores of whole runs, across basins: what a per-basin metrics file cannot ho
 * ``MI-median`` — median over basins of the per-basin mutual information (the metric ``MI``: the
   Kraskov et al. 2004 k-nearest-neighbour estimator, nearly unbiased on short records), and
   ``days/basin`` the median number of days per basin it rests on (365 for a one-year test period).
+* ``basins`` — basins of the run; ``left out`` those its failures.csv lists (:mod:`runoffbench.failures`;
+  for an ensemble, those any member left out), empty where no failures files were given.
 * ``BFI-r`` / ``BFI-rho`` — Pearson and Spearman correlation across basins of the simulated baseflow
   index :math:`\sum_t Q_b^t / \sum_t Q^t` (from a run's ``baseflow`` flux) with CAMELS
   ``baseflow_index``; the baseflow index is an output the models are never trained on (Feng et al.,
@@ -32,10 +34,10 @@ import xarray as xr
 
 from runoffbench.evaluation.across_basins import baseflow_index, baseflow_index_correlation
 from runoffbench.evaluation.information import mutual_information, mutual_information_pooled
-from runoffbench.predictions import read_predictions
+from runoffbench.predictions import ENSEMBLE_MEMBER, read_predictions
 
 RUN_COLUMNS = ["model", "forcing", "split", "member"]
-SCORE_COLUMNS = ["basins", "days/basin", "days", "MI-pooled", "MI-median", "BFI-r", "BFI-rho", "BFI-median",
+SCORE_COLUMNS = ["basins", "left out", "days/basin", "days", "MI-pooled", "MI-median", "BFI-r", "BFI-rho", "BFI-median",
                  "CAMELS-BFI-median"]
 
 
@@ -73,9 +75,22 @@ def summarise_run(predictions: xr.Dataset, camels_bfi: pd.Series) -> dict:
     return row
 
 
-def run_summary_table(prediction_paths: Iterable[str | Path], attributes: xr.Dataset) -> pd.DataFrame:
-    """The run summary of every prediction file, sorted by model, forcing, split and member."""
+def left_out(row: dict, failures: pd.DataFrame) -> int:
+    """Basins the run of ``row`` left out (an ensemble: any of its members) per the failures table."""
+    same = failures[(failures["model"] == row["model"]) & (failures["forcing"] == row["forcing"])
+                    & (failures["split"] == row["split"])]
+    if row["member"] != ENSEMBLE_MEMBER:
+        same = same[same["member"].astype(str) == row["member"]]
+    return int(same["basin"].nunique())
+
+
+def run_summary_table(prediction_paths: Iterable[str | Path], attributes: xr.Dataset,
+                      failures: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The run summary of every prediction file, sorted by model, forcing, split and member;
+    ``failures`` (:func:`runoffbench.evaluation.collect.collect_failures`) fills ``left out``."""
     camels_bfi = pd.Series(attributes["baseflow_index"].values.astype(float),
                            index=[str(b) for b in attributes["basin"].values])
     rows = [summarise_run(read_predictions(path), camels_bfi) for path in prediction_paths]
+    for row in rows:
+        row["left out"] = left_out(row, failures) if failures is not None else np.nan
     return pd.DataFrame(rows, columns=RUN_COLUMNS + SCORE_COLUMNS).sort_values(RUN_COLUMNS, ignore_index=True)

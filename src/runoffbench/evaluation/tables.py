@@ -19,6 +19,13 @@ table id (``results/<experiment>/tables/<id>.csv|md|tex``) to its builder.
   KGE): basins won and lost, mean and median per-basin difference, Cohen's d and the p-value of the
   paired Wilcoxon signed-rank test (the per-basin comparisons of Kratzert et al. 2019, Sect. 4.1, and
   Frame et al. 2023, Sect. 3).
+* ``failures`` — the basins every run left out (:mod:`runoffbench.failures`), one row per run and basin
+  with the stage and the reason (:func:`failures_table`; built from the runs' ``failures.csv``, not
+  from the metrics).
+
+Coverage: every metrics table has a ``basins`` column (the basins of each row) and a note giving the
+basins of the split in the metrics table; given the configured runs (``expected_runs``,
+``model/forcing``), a table built from fewer of them says which are missing.
 """
 
 from __future__ import annotations
@@ -64,7 +71,7 @@ def run_label(model: str, forcing: str) -> str:
 
 
 def median_metric_table(metrics: pd.DataFrame, split: str | None = None,
-                        names: tuple[str, ...] = FRAME_METRICS) -> BuiltTable:
+                        names: tuple[str, ...] = FRAME_METRICS, expected_runs=None) -> BuiltTable:
     """Frame et al. (2023) Table 2: a row per forcing and model, a column per metric, median [95 % CI].
 
     Rows are ordered by forcing, then model (each in order of first appearance); the table's ``group``
@@ -75,19 +82,21 @@ def median_metric_table(metrics: pd.DataFrame, split: str | None = None,
     forcings = list(dict.fromkeys(chosen["forcing"]))
     order = sorted(runs(chosen), key=lambda run: forcings.index(run[1]))
     table = pd.DataFrame.from_records(
-        [{"forcing": f, "model": m, **{name: format_median_ci(metric_by_basin(chosen, m, f, name)) for name in names}}
+        [{"forcing": f, "model": m, "basins": _basins(chosen, m, f),
+          **{name: format_median_ci(metric_by_basin(chosen, m, f, name)) for name in names}}
          for m, f in order],
-        columns=["forcing", "model", *names],
+        columns=["forcing", "model", "basins", *names],
     )
     split = chosen["split"].iloc[0]
     return BuiltTable(table, f"Median over basins of each metric, split {split}, with the 95 % bootstrap "
                              "confidence interval of the median in brackets (Frame et al. 2023, Table 2).",
                       ("Each cell: median [2.5 %, 97.5 %] of the percentile bootstrap of the median over basins; "
-                       "Peak-Timing in days; the ensemble member where a model has one.",),
+                       "Peak-Timing in days; the ensemble member where a model has one.",
+                       *coverage_notes(metrics, chosen, split, expected_runs)),
                       group="forcing")
 
 
-def ensemble_table(metrics: pd.DataFrame, split: str | None = None) -> BuiltTable:
+def ensemble_table(metrics: pd.DataFrame, split: str | None = None, expected_runs=None) -> BuiltTable:
     """Kratzert et al. (2019) Table 2: single members versus the ensemble mean, NSE statistics."""
     _require_columns(metrics, ("NSE",))
     split = split or sorted(metrics["split"].unique())[0]
@@ -98,7 +107,7 @@ def ensemble_table(metrics: pd.DataFrame, split: str | None = None) -> BuiltTabl
         per_member = members.groupby("member")["NSE"].agg(
             mean="mean", median="median", failures=lambda v: count_at_most(v, 0.0))
         ensemble = group.loc[group["member"].astype(str) == ENSEMBLE_MEMBER, "NSE"]
-        record = {"model": model, "forcing": forcing, "members": len(per_member)}
+        record = {"model": model, "forcing": forcing, "basins": group["basin"].nunique(), "members": len(per_member)}
         for column, statistic in (("mean", "mean"), ("median", "median"), ("NSE ≤ 0", "failures")):
             record[f"single: {column}"] = _mean_sd(per_member[statistic], 0 if statistic == "failures" else 3)
         record["ensemble: mean"] = _number(ensemble.mean(), 3) if len(ensemble) else "–"
@@ -109,10 +118,12 @@ def ensemble_table(metrics: pd.DataFrame, split: str | None = None) -> BuiltTabl
     return BuiltTable(table, f"NSE of the single members and of the ensemble mean, split {split} "
                              "(Kratzert et al. 2019, Table 2).",
                       ("single: mean ± standard deviation over members of the statistic over basins; "
-                       "NSE ≤ 0 counts basins; – where a model has no ensemble.",))
+                       "NSE ≤ 0 counts basins; – where a model has no ensemble.",
+                       *coverage_notes(metrics, rows, split, expected_runs)))
 
 
-def benchmark_table(metrics: pd.DataFrame, split: str | None = None, reference: str | None = None) -> BuiltTable:
+def benchmark_table(metrics: pd.DataFrame, split: str | None = None, reference: str | None = None,
+                    expected_runs=None) -> BuiltTable:
     """Nearing et al. (2020) benchmark table: medians, ``*`` where different from ``reference``.
 
     The bias is β-NSE = (μs − μo)/σo (Nearing et al. 2020, Table 1; Kratzert et al. 2019, Table 3), the
@@ -126,7 +137,7 @@ def benchmark_table(metrics: pd.DataFrame, split: str | None = None, reference: 
                "FLV [%]": "FLV"}
     records = []
     for model, forcing in runs(chosen):
-        record = {"model": model, "forcing": forcing}
+        record = {"model": model, "forcing": forcing, "basins": _basins(chosen, model, forcing)}
         for label, column in columns.items():
             values = metric_by_basin(chosen, model, forcing, column)
             mark = ""
@@ -145,11 +156,12 @@ def benchmark_table(metrics: pd.DataFrame, split: str | None = None, reference: 
                        "Pearson correlation; FHV and FLV the high- and low-segment volume biases of the flow "
                        "duration curve.",
                        f"* the distribution over basins differs from that of {reference} with the same forcing "
-                       f"(paired Wilcoxon signed-rank test, p < {SIGNIFICANCE}).",))
+                       f"(paired Wilcoxon signed-rank test, p < {SIGNIFICANCE}).",
+                       *coverage_notes(metrics, chosen, split, expected_runs)))
 
 
 def comparison_table(metrics: pd.DataFrame, split: str | None = None, reference: str | None = None,
-                     names: tuple[str, ...] = ("NSE", "KGE")) -> BuiltTable:
+                     names: tuple[str, ...] = ("NSE", "KGE"), expected_runs=None) -> BuiltTable:
     """Per-basin comparison of each model with ``reference`` (same forcing): wins, differences, d, p."""
     chosen = primary_runs(metrics, split)
     _require_columns(chosen, names)
@@ -172,7 +184,25 @@ def comparison_table(metrics: pd.DataFrame, split: str | None = None, reference:
     return BuiltTable(pd.DataFrame.from_records(records),
                       f"Per-basin comparison with {reference} under the same forcing, split {split}.",
                       (f"wins/losses: basins where the model's metric is higher/lower than {reference}'s; "
-                       "differences are model minus reference; p of the two-sided paired Wilcoxon signed-rank test.",))
+                       "differences are model minus reference; p of the two-sided paired Wilcoxon signed-rank test; "
+                       "basins: those both models have a value for.",
+                       *coverage_notes(metrics, chosen, split, expected_runs)))
+
+
+def failures_table(failures: pd.DataFrame, n_runs: int) -> BuiltTable:
+    """The experiment's failures table: the rows of :func:`runoffbench.evaluation.collect.collect_failures`
+    (one per run and basin left out, ``n_runs`` runs read), with a note counting them."""
+    columns = ["model", "forcing", "split", "member", "basin", "stage", "reason"]
+    table = failures[columns].reset_index(drop=True)
+    if table.empty:
+        note = f"No basin was left out of the {n_runs} run(s)."
+    else:
+        failed_runs = table[["model", "forcing", "split", "member"]].drop_duplicates().shape[0]
+        note = (f"{len(table)} basin(s) left out in {failed_runs} of {n_runs} runs "
+                f"({table['basin'].nunique()} distinct basins); they have no predictions and no metrics in those runs.")
+    return BuiltTable(table, "Basins left out of a run, with the stage and the reason (runoffbench.failures: fewer "
+                             "than a year, or half a short training period, of observed streamflow in the training "
+                             "period; or an error while fitting that basin).", (note,))
 
 
 TABLES: dict[str, Callable[..., BuiltTable]] = {
@@ -188,6 +218,27 @@ def build_table(table_id: str, metrics: pd.DataFrame, **options) -> BuiltTable:
     if table_id not in TABLES:
         raise ConfigError(f"unknown table {table_id!r}; known tables: {', '.join(TABLES)}")
     return TABLES[table_id](metrics, **options)
+
+
+def coverage_notes(metrics: pd.DataFrame, shown: pd.DataFrame, split: str, expected_runs=None) -> tuple[str, ...]:
+    """How many basins a table covers, and (given the configured runs, ``model/forcing``) which are missing."""
+    in_split = metrics[metrics["split"] == split]
+    notes = [f"basins: the basins of each row, of the {in_split['basin'].nunique()} basins with metrics in split "
+             f"{split}; basins a run left out are listed in the failures table."]
+    if expected_runs:
+        present = {f"{m}/{f}" for m, f in runs(shown)}
+        expected = list(dict.fromkeys(expected_runs))
+        missing = [run for run in expected if run not in present]
+        if missing:
+            labels = ", ".join(run_label(*run.split("/", 1)) for run in missing)
+            notes.append(f"Built from {len(expected) - len(missing)} of the {len(expected)} configured runs: "
+                         f"{labels} missing (failed or not run); this table is incomplete.")
+    return tuple(notes)
+
+
+def _basins(table: pd.DataFrame, model: str, forcing: str) -> int:
+    rows = table[(table["model"] == model) & (table["forcing"] == forcing)]
+    return int(rows["basin"].nunique())
 
 
 def _reference_model(chosen: pd.DataFrame, reference: str | None) -> str:

@@ -84,7 +84,7 @@ def plot_mass_bias_map(table: pd.DataFrame, split: str | None = None) -> Figure:
             valid = runs[runs["bias"].notna()]
             points = ax.scatter(valid["lon"], valid["lat"], c=valid["bias"], cmap=_CMAP, norm=norm, s=marker,
                                 edgecolors="black", linewidths=0.25, zorder=3)
-            ax.set_title(f"{model} ({forcing})", fontsize=7.5, pad=2)
+            ax.set_title(f"{model} ({forcing}), n={runs['basin'].nunique()}", fontsize=7.5, pad=2)
     if points is None:
         raise DataError("mass-bias map: no run has basins to draw")
     colourbar = fig.colorbar(points, ax=axes, orientation="horizontal", shrink=0.55, aspect=40, extend="both",
