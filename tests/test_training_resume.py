@@ -37,7 +37,8 @@ def data(tmp_path_factory):
     dates = pd.date_range("2000-10-01", "2001-12-31", name="date")
     for name, seed in (("daymet", 0), ("nldas", 1)):
         write_training_cache(root / f"{name}.nc", dates, training_forcings(dates, seed=seed))
-    xr.Dataset({"p_mean": ("basin", [2.0, 3.0, 1.0])}, coords={"basin": BASINS}).to_netcdf(root / "attributes.nc")
+    xr.Dataset({"p_mean": ("basin", [2.0, 3.0, 1.0]), "aridity": ("basin", [1.0, 0.5, 0.8])},
+               coords={"basin": BASINS}).to_netcdf(root / "attributes.nc")
     return root
 
 
@@ -165,3 +166,42 @@ def test_a_basin_without_training_flow_is_left_out_and_recorded(data, tmp_path):
     assert failures.to_dict("records") == [{"basin": BASINS[2], "stage": "train", "reason": (
         "0 days of observed streamflow in the training period 2001-01-01..2001-06-30, fewer than the 91 a run needs")}]
     assert pd.read_csv(_run(data, tmp_path / "complete").parent / "failures.csv").empty  # header only
+
+
+# -- reloadable runs (contract 5) ----------------------------------------------------------------
+from tests.test_training_fidelity import CAUSALITY_CASES  # noqa: E402 - one tiny config per registered model
+
+
+@pytest.mark.parametrize("case", sorted(CAUSALITY_CASES))
+def test_every_model_reloads_and_repredicts_exactly(data, tmp_path, case):
+    """model.pt + config.yaml rebuild the model with its normalisation; `runoffbench predict` with the
+    run's cache and split writes exactly the predictions the training wrote (CPU)."""
+    from runoffbench.cli import main
+
+    name, entry = CAUSALITY_CASES[case]
+    periods = {"train": Period(pd.Timestamp("2001-01-01"), pd.Timestamp("2001-06-30")),
+               "test": Period(pd.Timestamp("2001-07-01"), pd.Timestamp("2001-12-31"))}
+    settings = parse_settings(case, {**entry, "model": name, "epochs": 1, "batch_size": 8, "batches_per_epoch": 2})
+    written = train_run(settings, data / "daymet.nc", data / "attributes.nc", BASINS, periods, 0, tmp_path / "run",
+                        "daymet", "split")
+    assert main(["predict", "--run", str(tmp_path / "run"), "--output", str(tmp_path / "again.nc")]) == 0
+    with xr.open_dataset(written) as a, xr.open_dataset(tmp_path / "again.nc") as b:
+        assert set(a.data_vars) == set(b.data_vars) and a.attrs == b.attrs
+        for variable in a.data_vars:
+            np.testing.assert_array_equal(a[variable].values, b[variable].values, err_msg=variable)
+
+
+def test_predict_another_period_and_refuse_an_incompatible_model_file(data, tmp_path):
+    from runoffbench.cli import main
+
+    run = _run(data, tmp_path / "run").parent
+    periods = '{"train": {"start": "2001-01-01", "end": "2001-06-30"}, "test": {"start": "2001-07-01", "end": "2001-09-30"}}'
+    assert main(["predict", "--run", str(run), "--split", "summer", "--periods", periods]) == 0
+    with xr.open_dataset(run / "predictions_summer.nc") as summer:
+        assert summer.sizes["date"] == 92 and summer.attrs["split"] == "summer"
+    state = load_tensors(run / "model.pt")
+    torch.save({**state, "format": 0}, run / "model.pt")
+    assert main(["predict", "--run", str(run), "--output", str(tmp_path / "x.nc")]) == 2
+    assert not (tmp_path / "x.nc").exists()
+    with pytest.raises(DataError, match=r"model.pt: model file format 0, this runoffbench .* reads format 1"):
+        saved_run.load_trained_run(run)

@@ -31,7 +31,7 @@ import yaml
 
 from runoffbench.errors import ConfigError, DataError
 from runoffbench.failures import screen_training_record, write_failures
-from runoffbench.io import atomic_output, write_text_atomic
+from runoffbench.io import write_text_atomic
 from runoffbench.models.nn import get_model
 from runoffbench.periods import Period
 from runoffbench.predictions import make_predictions, write_predictions
@@ -45,7 +45,7 @@ from runoffbench.training.data import (
 from runoffbench.training.losses import get_loss
 from runoffbench.training.predict import predict
 from runoffbench.training.settings import TrainSettings
-from runoffbench.training.saved_run import run_fingerprint
+from runoffbench.training.saved_run import MODEL_FILE, load_trained_run, run_fingerprint, save_trained_model
 from runoffbench.training.trainer import CHECKPOINT, Trainer
 
 log = logging.getLogger(__name__)
@@ -165,26 +165,56 @@ def train_run(
     trainer = Trainer(model, settings, train, output, seed, validation=validation, pooled_std=pooled_std,
                       fingerprint=fingerprint)
     trainer.fit()
-    with atomic_output(output / "model.pt") as temporary:
-        torch.save({"model": model.state_dict(), "normalisation": normalisation.to_dict(),
-                    "settings": settings.to_dict(), "model_options": options}, temporary)
-    test = tensors("test", spinup_days(settings, periods["train"]))
+    save_trained_model(output / MODEL_FILE, model, normalisation.to_dict(), settings.to_dict(), options)
+    dataset = predict_test_period(model, settings, inputs, normalisation, periods, device, forcing=forcing,
+                                  split=split, member=seed)
+    written = write_predictions(dataset, output / "predictions.nc")
+    # the run is complete: its checkpoint only served an interrupted training, and a re-run of a finished
+    # run (snakemake --forcerun) must train again rather than ship these weights
+    (output / CHECKPOINT).unlink(missing_ok=True)
+    return written
+
+
+def predict_test_period(model, settings: TrainSettings, inputs, normalisation, periods: Mapping[str, Period],
+                        device, *, forcing: str, split: str, member: int | str):
+    """The prediction dataset (contract 2) of ``model`` over ``periods["test"]``: the one path from a
+    model to its predictions, after training and when a saved run is reloaded (:func:`repredict`)."""
+    model_class = type(model)
+    test = PeriodTensors(inputs, periods["test"], normalisation, settings, np.ones(len(inputs.basins), "float32"),
+                         device, context=spinup_days(settings, periods["train"]))
     if settings.mode == "seq2seq":
         log.info("test period spun up over %d days before %s", test.offset, periods["test"].start.date())
-    arrays = predict(model, test, normalisation, prediction_batch_size(settings, len(basins)),
+    arrays = predict(model, test, normalisation, prediction_batch_size(settings, len(inputs.basins)),
                      clip_negative=settings.clip_negative_flow)
     negative = int(arrays["negative_qsim"])
     if negative:
         log.warning("%s: %d basin-days of negative simulated flow in the test period%s", settings.name, negative,
                     ", set to 0" if settings.clip_negative_flow else " (kept: clip_negative_flow is false)")
     fluxes = {name: (arrays[name], units) for name, units in model_class.fluxes.items()}
-    dataset = make_predictions(arrays["qsim"], arrays["qobs"], basins, test.period_dates, model=settings.name,
-                               forcing=forcing, split=split, member=seed, fluxes=fluxes,
-                               attrs={"model_class": model_class.__name__, "training": settings.training,
-                                      "qsim_negative_days": negative,
-                                      "qsim_negative_clipped": int(settings.clip_negative_flow)})
-    written = write_predictions(dataset, output / "predictions.nc")
-    # the run is complete: its checkpoint only served an interrupted training, and a re-run of a finished
-    # run (snakemake --forcerun) must train again rather than ship these weights
-    (output / CHECKPOINT).unlink(missing_ok=True)
-    return written
+    return make_predictions(arrays["qsim"], arrays["qobs"], inputs.basins, test.period_dates, model=settings.name,
+                            forcing=forcing, split=split, member=member, fluxes=fluxes,
+                            attrs={"model_class": model_class.__name__, "training": settings.training,
+                                   "qsim_negative_days": negative,
+                                   "qsim_negative_clipped": int(settings.clip_negative_flow)})
+
+
+def repredict(run_dir: str | Path, cache: str | Path | None = None, test: Period | None = None,
+              split: str | None = None, device: str = "cpu"):
+    """Predictions of the saved run ``run_dir`` (contract 5) — by default exactly what its training
+    wrote; with ``cache`` another forcing cache, with ``test`` another test period (named ``split``).
+    Spin-up and normalisation stay the run's own; nothing is trained."""
+    run = load_trained_run(run_dir, device)
+    config = run.config
+    periods = {name: Period(pd.Timestamp(p["start"]), pd.Timestamp(p["end"])) for name, p in config["periods"].items()}
+    if test is not None:
+        periods["test"] = test
+    cache = Path(cache or config["cache"])
+    model_class = type(run.model)
+    inputs = read_inputs(cache, config["attributes"], list(config["basins"]), run.settings, model_class)
+    check_period(inputs, periods["test"], "test", cache)
+    if inputs.dynamic_names != run.normalisation.dynamic_names:
+        raise DataError(f"{run_dir}: the model reads {run.normalisation.dynamic_names}, the inputs give "
+                        f"{inputs.dynamic_names}")
+    forcing = config["forcing"] if cache == Path(config["cache"]) else cache.stem
+    return predict_test_period(run.model, run.settings, inputs, run.normalisation, periods, torch.device(device),
+                               forcing=forcing, split=split or config["split"], member=config["seed"])

@@ -98,6 +98,15 @@ class TrainSettings:
             return torch.device("cuda" if torch.cuda.is_available() else "cpu")
         return torch.device(self.device)
 
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "TrainSettings":
+        """The inverse of :meth:`to_dict` (settings as written to ``model.pt`` and ``config.yaml``)."""
+        values = dict(data)
+        for key in ("dynamic_inputs", "static_attributes", "seeds"):
+            values[key] = tuple(values[key])
+        values["learning_rate"] = {int(k): float(v) for k, v in values["learning_rate"].items()}
+        return cls(**values)
+
     def to_dict(self) -> dict[str, Any]:
         """Plain types only (the resolved config written next to the run)."""
         data = asdict(self)
