@@ -99,7 +99,8 @@ def expected_jobs(config: dict) -> Counter:
         jobs["ensemble"] = ensembles
         jobs["evaluate"] = sum(len(m) for m in members.values()) + ensembles  # every member and ensemble
         jobs["collect_metrics"] = 1
-        jobs["evaluation_table"] = len(set(config.get("tables", {})) - {"water_balance", "run_summary"})
+        jobs["evaluation_table"] = len(set(config.get("tables", {})) - {"water_balance", "run_summary", "failures"})
+        jobs["failures_table"] = 1  # always: the basins the runs left out (runoffbench.failures)
         jobs["run_summary"] = int("run_summary" in config.get("tables", {}))
         jobs["evaluation_figure"] = len(figures - DATA_FIGURES)
         if "hydrographs" in figures:
@@ -139,6 +140,8 @@ def test_every_reported_output_has_a_caption(config):
     when listed, so they have one by construction)."""
     raw = yaml.safe_load(config.read_text())
     tables = ["water_balance"]  # evaluation tables are made only when listed, like evaluation figures
+    if raw.get("models"):
+        tables.append("failures")  # but the failures table always is
     figures = ["basin_map"] + (["precip_bias_by_huc"] if len(raw["dataset"]["forcings"]) > 1 else [])
     for kind, ids in (("tables", tables), ("figures", figures)):
         for output_id in ids:

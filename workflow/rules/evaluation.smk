@@ -93,19 +93,38 @@ rule evaluation_table:
         split=EVALUATION_SPLIT,
         reference=(f"--reference {EVALUATION['baseline_model']}"
                    if EVALUATION.get("baseline_model") in EVALUATED_MODELS else ""),
+        expected=expected_runs_arg(),
     log:
         f"{RESULTS}/logs/tables/{{table}}.log",
     conda:
         "../../envs/analysis.yaml"
     shell:
         "runoffbench table {wildcards.table} --metrics {input} --split {params.split} {params.reference} "
-        "--output {output.csv} > {log} 2>&1"
+        "{params.expected} --output {output.csv} > {log} 2>&1"
+
+
+# The basins every run left out (runoffbench.failures: screened out for too little training flow, or failed
+# while fitting), from the runs' failures.csv; always built, and its log warns how many failed where.
+rule failures_table:
+    input:
+        failure_files(),
+    output:
+        csv=reported(f"{RESULTS}/tables/failures.csv", "tables", "failures"),
+        md=f"{RESULTS}/tables/failures.md",
+        tex=f"{RESULTS}/tables/failures.tex",
+    log:
+        f"{RESULTS}/logs/tables/failures.log",
+    conda:
+        "../../envs/analysis.yaml"
+    shell:
+        "runoffbench table failures --failures {input} --output {output.csv} > {log} 2>&1"
 
 
 rule run_summary:
     input:
         predictions=evaluation_split_predictions(),
         attributes=f"{CACHE}/attributes.nc",
+        failures=failure_files(),
     output:
         csv=reported(f"{RESULTS}/tables/run_summary.csv", "tables", "run_summary"),
         md=f"{RESULTS}/tables/run_summary.md",
@@ -115,7 +134,8 @@ rule run_summary:
     conda:
         "../../envs/analysis.yaml"
     shell:
-        "runoffbench run-summary {input.predictions} --attributes {input.attributes} --output {output.csv} > {log} 2>&1"
+        "runoffbench run-summary {input.predictions} --attributes {input.attributes} --failures {input.failures} "
+        "--output {output.csv} > {log} 2>&1"
 
 
 rule evaluation_figure:
@@ -137,3 +157,13 @@ rule evaluation_figure:
 
 
 STAGE_OUTPUTS.append(evaluation_outputs)
+
+
+localrules:
+    failures_table,
+
+
+# No stale result looks current: when a job fails (with or without --keep-going), the tables and figures it
+# kept from being rebuilt are removed (remove_stale_results), each named in the log.
+onerror:
+    remove_stale_results()

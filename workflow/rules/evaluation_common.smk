@@ -34,6 +34,24 @@ def metrics_files():
     return files
 
 
+#: model kinds whose rules write failures.csv beside predictions.nc (runoffbench.failures: train, calibrate via
+#: merge_calibration, baseline); an imported external simulation has none
+FAILURE_KINDS = ("nn", "conceptual", "baseline")
+
+
+def failure_files():
+    """failures.csv of every member run of a kind that writes one (the failures table's input)."""
+    return [f"{RESULTS}/runs/{m}/{f}/{s}/{member}/failures.csv" for (m, f, s), members in RUNS.items()
+            if MODELS[m]["kind"] in FAILURE_KINDS for member in members]
+
+
+def expected_runs_arg():
+    """--expected-runs of the tables: every model/forcing configured in the evaluation split (a table built
+    from fewer says which are missing)."""
+    expected = [f"{m}/{f}" for (m, f, s) in RUNS if s == EVALUATION_SPLIT]
+    return "--expected-runs " + " ".join(expected) if expected else ""
+
+
 def hydrograph_predictions():
     """Every member (and ensemble) of the evaluation split in the hydrograph forcing."""
     forcing = EVALUATION.get("hydrographs", {}).get("forcing", REFERENCE_FORCING)
@@ -96,8 +114,45 @@ def evaluation_split_predictions():
 
 
 def evaluation_outputs():
+    """Tables and figures of the evaluation; the failures table always (the basins the runs left out)."""
     if not RUNS:
         return []
-    outputs = expand(f"{RESULTS}/tables/{{table}}.{{ext}}", table=requested_tables(), ext=["csv", "md", "tex"])
+    tables = requested_tables() + ["failures"]
+    outputs = expand(f"{RESULTS}/tables/{{table}}.{{ext}}", table=tables, ext=["csv", "md", "tex"])
     outputs += expand(f"{RESULTS}/figures/{{figure}}.{{ext}}", figure=requested_figures(), ext=["pdf", "png"])
     return outputs
+
+
+def stale_evaluation_outputs():
+    """Tables and figures of the evaluation (evaluation_outputs) that exist but predate, or lack, one of the
+    run files they are built from: left from an earlier invocation while this one failed (with or without
+    --keep-going), they would look current. The onerror handler (evaluation.smk) removes them."""
+    from runoffbench.evaluation.collect import stale_outputs
+
+    inputs = [f"{RESULTS}/runs/{m}/{f}/{s}/{member}/predictions.nc" for (m, f, s), members in RUNS.items()
+              for member in members]
+    inputs += failure_files() + metrics_files() + [f"{RESULTS}/tables/metrics.csv"]
+    return stale_outputs(evaluation_outputs(), inputs)
+
+
+def remove_stale_results():
+    """After a failed invocation (the onerror handler of evaluation.smk): remove every table and figure
+    (contract 4) that Snakemake had to rebuild but did not (a job of it or upstream failed, e.g. with
+    --keep-going), and every evaluation output older than one of its run files, each named in the log:
+    what is left in tables/ and figures/ matches the runs it was built from."""
+    import logging
+
+    shown = (f"{RESULTS}/tables/", f"{RESULTS}/figures/")
+    stale = set()
+    try:
+        pending = list(workflow.dag.needrun_jobs())  # jobs that had to run and did not finish
+    except AttributeError:  # no DAG (or another Snakemake API): the modification times below still apply
+        pending = []
+    for job in pending:
+        stale |= {Path(f) for f in job.output if str(f).startswith(shown) and Path(f).exists()}
+    stale |= set(stale_evaluation_outputs())
+    for path in sorted(stale):
+        path.unlink(missing_ok=True)
+        logging.getLogger("snakemake").warning(
+            f"removed {path}: it predates the failed jobs of its runs and would no longer match them; it is "
+            "rebuilt once they complete")

@@ -71,6 +71,17 @@ def failure_summary(failures: pd.DataFrame) -> str:
     return f"{len(failures)} basin(s) left out: " + "; ".join(parts)
 
 
+def stale_outputs(outputs: Iterable[str | Path], inputs: Iterable[str | Path]) -> list[Path]:
+    """The ``outputs`` that exist although one of ``inputs`` is missing or newer than them: results of an
+    earlier invocation that no longer match their inputs (after a failed job the workflow removes them)."""
+    inputs = [Path(p) for p in inputs]
+    times = [p.stat().st_mtime_ns for p in inputs if p.exists()]
+    complete = len(times) == len(inputs)
+    newest = max(times, default=0)
+    return [Path(p) for p in outputs
+            if Path(p).exists() and (not complete or Path(p).stat().st_mtime_ns < newest)]
+
+
 def read_metrics(path: str | Path) -> pd.DataFrame:
     """A metrics file (contract 3) with ``basin`` as text; DataError if it lacks the column."""
     path = Path(path)
