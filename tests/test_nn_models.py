@@ -278,3 +278,25 @@ def test_mclstm_equals_neuralhydrology_cell_with_copied_weights():
     torch.testing.assert_close(out["q"], m_out[:, :, 1:].sum(-1).transpose(0, 1), rtol=1e-6, atol=1e-6)
     torch.testing.assert_close(out["trash"], m_out[:, :, 0].transpose(0, 1), rtol=1e-6, atol=1e-6)
     torch.testing.assert_close(out["storage"], c.sum(-1).transpose(0, 1), rtol=1e-6, atol=1e-6)
+
+
+def test_hybrid_mclstm_conserves_mass_and_its_gates_read_the_lstm():
+    """Nearing et al. 2020: an LSTM's hidden state feeds every MC gate; precipitation is the conserved
+    input and, standardised, an auxiliary input; the water balance closes as in the MC-LSTM and a
+    prediction does not depend on the other samples of the batch."""
+    from runoffbench.models.nn.mclstm import HybridMCLSTM
+
+    torch.manual_seed(0)
+    model = HybridMCLSTM({"hidden_size": 6, "lstm_hidden_size": 5}, 4, 2).double()
+    assert model.n_aux == 5 and model.gates.in_features == 5 + 6
+    assert HybridMCLSTM.normalised_inputs(["prcp", "tmax"], {}) == ["prcp", "tmax"]  # prcp also auxiliary
+    batch = _mass_batch(samples=3, days=400, n_aux=4, n_static=2)
+    with torch.no_grad():
+        out = model(batch)
+        alone = model({k: v[:1] for k, v in batch.items()})["q"]
+    rain = batch["x_mass"].sum(dim=(1, 2))
+    balance = rain - (out["q"] + out["trash"]).sum(dim=1) - out["storage"][:, -1]
+    assert (balance.abs() / rain).max() <= 1e-5
+    torch.testing.assert_close(alone, out["q"][:1], rtol=1e-12, atol=1e-12)
+    model(batch)["q"].sum().backward()
+    assert model.lstm.weight_ih_l0.grad is not None and torch.isfinite(model.lstm.weight_ih_l0.grad).all()

@@ -4,18 +4,20 @@ Every entry of :data:`NN_MODELS` is a subclass of :class:`~runoffbench.models.nn
 (the interface: constructor, batch keys, outputs). ``models.<name>.model`` in the config names the
 class (default: the entry's name); :func:`get_model` resolves it.
 
-=========  ==============================================  ================  =======
-name       model                                           training          mode
-=========  ==============================================  ================  =======
-lstm       LSTM (Kratzert et al. 2019)                     regional, local   either
-ealstm     EA-LSTM (Kratzert et al. 2019)                  regional          either
-mclstm     MC-LSTM (Hoedt et al. 2021; Frame 2023)         regional          either
-dhbv       δ models: dPL+HBV, δn, δn(β^t), δn(γ^t),        regional          seq2seq
-           δn(γ^t,β^t), δn(NN_r) (Feng et al. 2022;
-           ``variant`` selects)
-dexphydro  differentiable EXP-HYDRO (Jiang et al. 2020;    regional, local   seq2seq
-           Li & Zhao)
-=========  ==============================================  ================  =======
+=============  ==============================================  ================  =======
+name           model                                           training          mode
+=============  ==============================================  ================  =======
+lstm           LSTM (Kratzert et al. 2019)                     regional, local   either
+ealstm         EA-LSTM (Kratzert et al. 2019)                  regional          either
+mclstm         MC-LSTM (Hoedt et al. 2021; Frame 2023)         regional          either
+mclstm_hybrid  MC-LSTM whose gates read an LSTM's hidden       regional          either
+               state (Nearing et al. 2020)
+dhbv           δ models: dPL+HBV, δn, δn(β^t), δn(γ^t),        regional          seq2seq
+               δn(γ^t,β^t), δn(NN_r) (Feng et al. 2022;
+               ``variant`` selects)
+dexphydro      differentiable EXP-HYDRO (Jiang et al. 2020;    regional, local   seq2seq
+               Li & Zhao)
+=============  ==============================================  ================  =======
 
 ``mode: seq2seq`` models need a warm-up (``models.<name>.warmup``): the trainer passes it to the
 model as the option ``warmup``, so the model spins its stores up over exactly the days the loss skips.
@@ -29,12 +31,13 @@ from runoffbench.models.nn.dexphydro import DifferentiableEXPHYDRO
 from runoffbench.models.nn.dhbv import DeltaHBV
 from runoffbench.models.nn.ealstm import EALSTM
 from runoffbench.models.nn.lstm import LSTM
-from runoffbench.models.nn.mclstm import MCLSTM
+from runoffbench.models.nn.mclstm import MCLSTM, HybridMCLSTM
 
 NN_MODELS: dict[str, type[NeuralModel]] = {
     "lstm": LSTM,
     "ealstm": EALSTM,
     "mclstm": MCLSTM,
+    "mclstm_hybrid": HybridMCLSTM,
     "dhbv": DeltaHBV,
     "dexphydro": DifferentiableEXPHYDRO,
 }

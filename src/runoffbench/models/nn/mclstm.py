@@ -49,7 +49,8 @@ and, unless ``mass_gate_input`` asks for it, drops it from the normalised ``x_d`
 Config keys: ``hidden_size`` (64, including the trash cells), ``n_trash`` (1), ``mass_gate_input``
 (``raw``), ``initial_output_bias`` (+3.0: neuralhydrology puts ``initial_forget_bias`` on the output
 gate, and Hoedt et al.'s published configuration sets it to 3 — water leaves the cells readily at
-first). Regional training only.
+first). Regional training only. :class:`HybridMCLSTM` is Nearing et al. (2020)'s variant whose
+gates read the hidden state of a standard LSTM.
 """
 
 from __future__ import annotations
@@ -87,9 +88,12 @@ class MCLSTM(NeuralModel):
     MASS_GATE_INPUTS: ClassVar[dict[str, tuple[bool, bool]]] = {
         "raw": (True, False), "normalised": (False, True), "both": (True, True)}
 
+    #: ``mass_gate_input`` when the config sets none
+    default_mass_gate_input: ClassVar[str] = "raw"
+
     @classmethod
     def _mass_gate_input(cls, config: Mapping[str, Any]) -> tuple[bool, bool]:
-        choice = config.get("mass_gate_input", "raw")
+        choice = config.get("mass_gate_input", cls.default_mass_gate_input)
         if choice not in cls.MASS_GATE_INPUTS:
             raise ConfigError(f"models.{config.get('name', 'mclstm')}.mass_gate_input: unknown {choice!r}; "
                               f"known: {', '.join(cls.MASS_GATE_INPUTS)}")
@@ -111,21 +115,61 @@ class MCLSTM(NeuralModel):
                 f"models.{self.config.get('name', 'mclstm')}.n_trash: need 1 <= n_trash < hidden_size "
                 f"({hidden}), got {self.n_trash}"
             )
-        self.n_aux = int(self.raw_mass_in_gates) + n_dynamic + n_static
+        self.n_aux = self._gate_input_width(int(self.raw_mass_in_gates) + n_dynamic, n_static)
         self.gates = nn.Linear(self.n_aux + hidden, 2 * hidden + hidden * hidden)
         with torch.no_grad():
             self.gates.bias.zero_()
             self.gates.bias[hidden : 2 * hidden] = self.option("initial_output_bias", 3.0)
             self.gates.bias[2 * hidden :] = torch.eye(hidden).flatten()
 
-    def forward(self, batch: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    def _gate_input_width(self, n_dynamic: int, n_static: int) -> int:
+        """Auxiliary columns of the gate layer: the dynamic ones (with the raw mass input) and the statics."""
+        return n_dynamic + n_static
+
+    def _gate_inputs(self, batch: Mapping[str, torch.Tensor], mass: torch.Tensor):
+        """(dynamic (B, T, ·), static (B, ·)) auxiliaries of the gates."""
         x_d = batch["x_d"]
-        mass = batch["x_mass"].to(x_d.dtype)
         x_s = batch["x_s"] if self.n_static else x_d.new_zeros(x_d.shape[0], 0)
-        gate_dynamic = torch.cat([mass, x_d], dim=-1) if self.raw_mass_in_gates else x_d
-        h, c = mclstm_sequence(gate_dynamic, x_s, mass, self.gates.weight, self.gates.bias, self.hidden_size)
+        return (torch.cat([mass, x_d], dim=-1) if self.raw_mass_in_gates else x_d), x_s
+
+    def forward(self, batch: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        mass = batch["x_mass"].to(batch["x_d"].dtype)
+        dynamic, static = self._gate_inputs(batch, mass)
+        h, c = mclstm_sequence(dynamic, static, mass, self.gates.weight, self.gates.bias, self.hidden_size)
         return {
             "q": h[..., self.n_trash :].sum(dim=-1),
             "trash": h[..., : self.n_trash].sum(dim=-1),
             "storage": c.sum(dim=-1),
         }
+
+
+class HybridMCLSTM(MCLSTM):
+    """Nearing et al. (2020)'s MC-LSTM: a standard LSTM whose hidden state feeds every MC gate.
+
+    The LSTM (``lstm_hidden_size`` cells, default ``hidden_size``) reads the auxiliary inputs —
+    the standardised precipitation among them (``mass_gate_input: normalised``, the default here:
+    precipitation is both the conserved input and a normalised auxiliary input) and the static
+    attributes — and the MC gates read its hidden state h_t instead of the raw auxiliaries::
+
+        h_t = LSTM([g(x_m,t) ; x_d,t ; x_s])        u_t = [h_t ; c_{t−1}/(Σc + ε)]
+
+    the mass part (one trash cell by default, q = Σ_{i ≥ 2} h_i) and its conservation are the
+    MC-LSTM's. The LSTM does not read the MC cell states, so it runs over the whole window first
+    (``torch.nn.LSTM``) and the MC recurrence is the fused kernel with h as its dynamic input.
+
+    Config keys: those of :class:`MCLSTM` and ``lstm_hidden_size``.
+    """
+
+    config_keys: ClassVar[frozenset[str]] = MCLSTM.config_keys | {"lstm_hidden_size"}
+    default_mass_gate_input: ClassVar[str] = "normalised"
+
+    def _gate_input_width(self, n_dynamic: int, n_static: int) -> int:
+        self.lstm_hidden_size = self.option("lstm_hidden_size", self.option("hidden_size", 64))
+        self.lstm = nn.LSTM(n_dynamic + n_static, self.lstm_hidden_size, batch_first=True)
+        return self.lstm_hidden_size
+
+    def _gate_inputs(self, batch: Mapping[str, torch.Tensor], mass: torch.Tensor):
+        dynamic, static = super()._gate_inputs(batch, mass)
+        inputs = torch.cat([dynamic, static.unsqueeze(1).expand(-1, dynamic.shape[1], -1)], dim=-1)
+        hidden, _ = self.lstm(inputs)
+        return hidden, hidden.new_zeros(hidden.shape[0], 0)
