@@ -9,7 +9,7 @@ import pytest
 from runoffbench.cli import main
 from runoffbench.errors import ConfigError, DataError
 from runoffbench.evaluation.metrics import calculate_metrics
-from runoffbench.models.baselines import baseline_predictions, calendar_day, fit_climatology
+from runoffbench.models.baselines import baseline_predictions, baseline_run, calendar_day, fit_climatology
 from runoffbench.models.external import import_simulation
 from runoffbench.predictions import read_predictions, validate_predictions
 from tests.evaluation_data import BASINS, TEST, TRAIN, make_cache
@@ -139,3 +139,20 @@ def test_a_baseline_without_any_training_flow_fails():
     cache["qobs"].loc[{"date": slice(None, TEST.start - pd.Timedelta(days=1))}] = np.nan
     with pytest.raises(DataError, match="no basin .* observed streamflow in the training period"):
         _baseline(cache, "mean_flow")
+
+
+def test_bootstrap_members_keep_a_basin_whose_record_their_resample_misses():
+    """A basin observed in one training water year only passes the screening rule; a member whose
+    resample of the years misses it resamples that basin's observed years instead, so every member
+    covers the same basins (an ensemble needs that) and no member drops it."""
+    cache = make_cache()
+    cache["qobs"].loc[{"basin": BASINS[1], "date": slice(None, pd.Timestamp("1998-09-30"))}] = np.nan
+    runs = [baseline_run(cache, "climatology", TRAIN, TEST, model="c", forcing="daymet", split="s", member=m,
+                         bootstrap_years=True) for m in range(10)]
+    assert all(excluded == {} for _, excluded in runs)
+    for predictions, _ in runs:
+        assert list(predictions["basin"].values) == BASINS
+        assert np.isfinite(predictions["qsim"].values).all()
+    first, again = (baseline_run(cache, "climatology", TRAIN, TEST, model="c", forcing="daymet", split="s",
+                                 member=3, bootstrap_years=True)[0] for _ in range(2))
+    np.testing.assert_array_equal(first["qsim"].values, again["qsim"].values)

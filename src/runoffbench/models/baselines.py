@@ -19,7 +19,8 @@ basin with too few observed days in the training period is left out of the predi
 with its reason (``failures.csv`` of the run, stage ``baseline``); the others are fitted as usual.
 
 Members: a deterministic baseline has one member. With ``bootstrap_years`` each member (a seed)
-fits on a bootstrap resample of the training water years instead, so the baseline has a seed
+fits on a bootstrap resample of the training water years instead (a basin whose observed years the
+resample misses: on a resample of those years), so the baseline has a seed
 ensemble whose spread shows the sampling uncertainty of the benchmark.
 
 References
@@ -35,6 +36,7 @@ from __future__ import annotations
 
 import logging
 import warnings
+import zlib
 
 import numpy as np
 import pandas as pd
@@ -76,6 +78,16 @@ def bootstrap_days(dates: pd.DatetimeIndex, seed: int) -> np.ndarray:
     years = water_year(dates)
     unique = np.unique(years)
     drawn = np.random.default_rng(seed).choice(unique, size=unique.size, replace=True)
+    return np.concatenate([np.flatnonzero(years == year) for year in drawn])
+
+
+def _observed_years_resample(dates: pd.DatetimeIndex, flow: np.ndarray, member: int, basin: str) -> np.ndarray:
+    """Indices of ``dates`` after resampling (seeded by ``member`` and ``basin``) only the water years in
+    which ``flow`` has observations, as many as there are water years: for a basin whose record the
+    member's common resample misses, so that every member covers the same basins."""
+    years = water_year(dates)
+    observed = np.unique(years[np.isfinite(flow)])
+    drawn = np.random.default_rng([int(member), zlib.crc32(basin.encode())]).choice(observed, size=np.unique(years).size, replace=True)
     return np.concatenate([np.flatnonzero(years == year) for year in drawn])
 
 
@@ -133,7 +145,9 @@ def baseline_run(
 
     ``cache`` is a forcing cache (contract 1); only its ``qobs`` is used. The prediction covers the
     test days the cache holds. Returns the predictions and ``{basin: reason}`` of the basins left out
-    (too little training flow, or, with ``bootstrap_years``, none in the member's resample). Raises
+    (too little training flow). With ``bootstrap_years``, a basin whose observed years the member's
+    resample misses is fitted on a resample of its own observed water years (so every member keeps
+    the same basins). Raises
     ConfigError for an unknown method and DataError if the cache has no training or test days or no
     basin is left.
     """
@@ -143,27 +157,30 @@ def baseline_run(
     test_flow = _period(cache, test, "test")
     basins = [str(b) for b in train_flow["basin"].values]
     excluded = screen_training_record(basins, np.isfinite(train_flow.values).sum(axis=1), train)
-    train_dates = pd.DatetimeIndex(train_flow["date"].values)
-    values = train_flow.values.astype(float)
-    if bootstrap_years:
-        days = bootstrap_days(train_dates, member)
-        values, train_dates = values[:, days], train_dates[days]
-        for basin, row in zip(basins, values):
-            if basin not in excluded and not np.isfinite(row).any():
-                excluded[basin] = (f"no observed streamflow in the bootstrap resample of the training water years "
-                                   f"of member {member}")
     for basin, reason in excluded.items():
         log.warning("baseline %s: basin %s left out: %s", model, basin, reason)
     kept = np.array([b not in excluded for b in basins])
     if not kept.any():
         raise DataError(f"baseline {model}: no basin has enough observed streamflow in the training period {train}: "
                         + "; ".join(f"{b}: {r}" for b, r in list(excluded.items())[:3]))
-    values = values[kept]
+    train_dates = pd.DatetimeIndex(train_flow["date"].values)
+    values = train_flow.values.astype(float)[kept]
     test_dates = pd.DatetimeIndex(test_flow["date"].values)
-    if method == "mean_flow":
-        qsim = np.repeat(fit_mean_flow(values)[:, None], test_dates.size, axis=1)
+
+    def fit(flow: np.ndarray, dates: pd.DatetimeIndex) -> np.ndarray:
+        if method == "mean_flow":
+            return np.repeat(fit_mean_flow(flow)[:, None], test_dates.size, axis=1)
+        return fit_climatology(flow, dates, window)[:, calendar_day(test_dates)]
+
+    if bootstrap_years:
+        days = bootstrap_days(train_dates, member)
+        qsim = fit(values[:, days], train_dates[days])
+        fitted = [b for b in basins if b not in excluded]
+        for row in np.flatnonzero(~np.isfinite(values[:, days]).any(axis=1)):
+            own = _observed_years_resample(train_dates, values[row], member, fitted[row])
+            qsim[row] = fit(values[row : row + 1, own], train_dates[own])[0]
     else:
-        qsim = fit_climatology(values, train_dates, window)[:, calendar_day(test_dates)]
+        qsim = fit(values, train_dates)
     log.info("%s (%s): %d basins (%d left out), trained on %s, predicting %s", model, method, qsim.shape[0],
              len(excluded), train, test)
     attrs = {"baseline_method": method, "train_period": str(train), "bootstrap_years": int(bootstrap_years)}
