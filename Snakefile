@@ -32,6 +32,7 @@ include: "workflow/rules/data.smk"
 include: "workflow/rules/analysis.smk"
 include: "workflow/rules/calibration.smk"
 include: "workflow/rules/training.smk"
+include: "workflow/rules/analyses.smk"
 include: "workflow/rules/baselines.smk"
 include: "workflow/rules/evaluation.smk"
 

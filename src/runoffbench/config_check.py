@@ -74,7 +74,8 @@ def _dataset_dates(dataset: Mapping[str, Any]) -> dict[str, tuple[pd.Timestamp, 
     """First and last day of every configured forcing's data."""
     if dataset["name"] == "synthetic":
         synthetic = dataset.get("synthetic") or {}
-        span = (pd.Timestamp(str(synthetic.get("start", "1980-01-01"))), pd.Timestamp(str(synthetic.get("end", "2014-12-31"))))
+        span = (pd.Timestamp(str(synthetic.get("start", "1980-01-01"))),
+                pd.Timestamp(str(synthetic.get("end", "2014-12-31"))))
         return {forcing: span for forcing in dataset["forcings"]}
     return {f: tuple(pd.Timestamp(d) for d in CAMELS_DATES[f]) for f in dataset["forcings"] if f in CAMELS_DATES}
 
@@ -133,7 +134,8 @@ def _check_models(config, problems: list[str]) -> None:
         kind = entry.get("kind")
         try:
             if kind == "nn":
-                settings = parse_settings(name, {k: v for k, v in entry.items() if k not in ("kind", "forcings", "splits")})
+                settings = parse_settings(
+                    name, {k: v for k, v in entry.items() if k not in ("kind", "forcings", "splits")})
                 get_loss(settings.loss)
                 unknown = [a for a in settings.static_attributes if a not in attributes]
                 if unknown:
@@ -175,7 +177,24 @@ def _check_evaluation(config, problems: list[str]) -> None:
                         f"({', '.join(config['dataset']['forcings'])})")
     split = evaluation.get("split")
     if split is not None and split not in (config.get("splits") or {}):
-        problems.append(f"evaluation.split: {split!r} is not a configured split ({', '.join(config.get('splits') or {})})")
+        problems.append(f"evaluation.split: {split!r} is not a configured split "
+                        f"({', '.join(config.get('splits') or {})})")
+
+
+def _check_analyses(config, problems: list[str]) -> None:
+    """Every analysis names nn models of the config that it can analyse."""
+    models = config.get("models") or {}
+    nn = {name for name, entry in models.items() if entry.get("kind") == "nn"}
+    for name, entry in (config.get("analyses") or {}).items():
+        chosen = entry.get("models") or sorted(nn)
+        unknown = [m for m in chosen if m not in nn]
+        if unknown:
+            problems.append(f"analyses.{name}.models: {unknown} are not nn models of the config "
+                            f"(nn models: {', '.join(sorted(nn)) or 'none'})")
+        if entry.get("kind") == "static_noise":
+            without = [m for m in chosen if m in nn and not models[m].get("static_attributes")]
+            if without:
+                problems.append(f"analyses.{name}: static_noise needs static attributes, {without} have none")
 
 
 def check_config(config: Mapping[str, Any]) -> None:
@@ -184,5 +203,6 @@ def check_config(config: Mapping[str, Any]) -> None:
     _check_splits(config, problems)
     _check_models(config, problems)
     _check_evaluation(config, problems)
+    _check_analyses(config, problems)
     if problems:
         raise ConfigError(f"{len(problems)} problem(s) in the configuration:\n  " + "\n  ".join(problems))

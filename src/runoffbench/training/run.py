@@ -44,8 +44,8 @@ from runoffbench.training.data import (
 )
 from runoffbench.training.losses import get_loss
 from runoffbench.training.predict import predict
-from runoffbench.training.settings import TrainSettings
 from runoffbench.training.saved_run import MODEL_FILE, load_trained_run, run_fingerprint, save_trained_model
+from runoffbench.training.settings import TrainSettings
 from runoffbench.training.trainer import CHECKPOINT, Trainer
 
 log = logging.getLogger(__name__)
@@ -175,13 +175,19 @@ def train_run(
     return written
 
 
+def prediction_tensors(inputs, settings: TrainSettings, normalisation, periods: Mapping[str, Period],
+                       device) -> PeriodTensors:
+    """The test period's tensors with the spin-up of :func:`spinup_days` (no training windows needed)."""
+    return PeriodTensors(inputs, periods["test"], normalisation, settings, np.ones(len(inputs.basins), "float32"),
+                         device, context=spinup_days(settings, periods["train"]))
+
+
 def predict_test_period(model, settings: TrainSettings, inputs, normalisation, periods: Mapping[str, Period],
                         device, *, forcing: str, split: str, member: int | str):
     """The prediction dataset (contract 2) of ``model`` over ``periods["test"]``: the one path from a
     model to its predictions, after training and when a saved run is reloaded (:func:`repredict`)."""
     model_class = type(model)
-    test = PeriodTensors(inputs, periods["test"], normalisation, settings, np.ones(len(inputs.basins), "float32"),
-                         device, context=spinup_days(settings, periods["train"]))
+    test = prediction_tensors(inputs, settings, normalisation, periods, device)
     if settings.mode == "seq2seq":
         log.info("test period spun up over %d days before %s", test.offset, periods["test"].start.date())
     arrays = predict(model, test, normalisation, prediction_batch_size(settings, len(inputs.basins)),
@@ -198,6 +204,31 @@ def predict_test_period(model, settings: TrainSettings, inputs, normalisation, p
                                    "qsim_negative_clipped": int(settings.clip_negative_flow)})
 
 
+def _saved_periods(run, test: Period | None) -> dict[str, Period]:
+    periods = {name: Period(pd.Timestamp(p["start"]), pd.Timestamp(p["end"]))
+               for name, p in run.config["periods"].items()}
+    return {**periods, "test": test} if test is not None else periods
+
+
+def _saved_inputs(run, cache: Path):
+    config = run.config
+    inputs = read_inputs(cache, config["attributes"], list(config["basins"]), run.settings, type(run.model))
+    if inputs.dynamic_names != run.normalisation.dynamic_names:
+        raise DataError(f"{run.run_dir}: the model reads {run.normalisation.dynamic_names}, the inputs give "
+                        f"{inputs.dynamic_names}")
+    return inputs
+
+
+def run_test_tensors(run, cache: str | Path | None = None, test: Period | None = None,
+                     device: str = "cpu") -> PeriodTensors:
+    """The test-period tensors of a saved run (its spin-up and normalisation) — for analyses."""
+    periods = _saved_periods(run, test)
+    cache = Path(cache or run.config["cache"])
+    inputs = _saved_inputs(run, cache)
+    check_period(inputs, periods["test"], "test", cache)
+    return prediction_tensors(inputs, run.settings, run.normalisation, periods, torch.device(device))
+
+
 def repredict(run_dir: str | Path, cache: str | Path | None = None, test: Period | None = None,
               split: str | None = None, device: str = "cpu"):
     """Predictions of the saved run ``run_dir`` (contract 5) — by default exactly what its training
@@ -205,16 +236,10 @@ def repredict(run_dir: str | Path, cache: str | Path | None = None, test: Period
     Spin-up and normalisation stay the run's own; nothing is trained."""
     run = load_trained_run(run_dir, device)
     config = run.config
-    periods = {name: Period(pd.Timestamp(p["start"]), pd.Timestamp(p["end"])) for name, p in config["periods"].items()}
-    if test is not None:
-        periods["test"] = test
+    periods = _saved_periods(run, test)
     cache = Path(cache or config["cache"])
-    model_class = type(run.model)
-    inputs = read_inputs(cache, config["attributes"], list(config["basins"]), run.settings, model_class)
+    inputs = _saved_inputs(run, cache)
     check_period(inputs, periods["test"], "test", cache)
-    if inputs.dynamic_names != run.normalisation.dynamic_names:
-        raise DataError(f"{run_dir}: the model reads {run.normalisation.dynamic_names}, the inputs give "
-                        f"{inputs.dynamic_names}")
     forcing = config["forcing"] if cache == Path(config["cache"]) else cache.stem
     return predict_test_period(run.model, run.settings, inputs, run.normalisation, periods, torch.device(device),
                                forcing=forcing, split=split or config["split"], member=config["seed"])
