@@ -14,6 +14,9 @@ from runoffbench.models.external import import_simulation
 from runoffbench.predictions import read_predictions, validate_predictions
 from tests.evaluation_data import BASINS, TEST, TRAIN, make_cache
 
+PERIODS = ('{"train": {"start": "1995-10-01", "end": "1999-09-30"}, '
+           '"test": {"start": "1999-10-01", "end": "2001-09-30"}}')
+
 
 def _baseline(cache, method, test=TEST, **options):
     return baseline_predictions(cache, method, TRAIN, test, model=method, forcing="daymet", split="s", **options)
@@ -40,7 +43,8 @@ def test_climatology_handles_29_february_and_beats_mean_flow():
     assert np.isfinite(climatology["qsim"].values).all()
     assert climatology["qsim"].sel(date="2000-02-29").values == pytest.approx(
         climatology["qsim"].sel(date="2000-02-28").values)
-    nse = [calculate_metrics(ds["qobs"].values[0], ds["qsim"].values[0], ["NSE"])["NSE"] for ds in (climatology, mean_flow)]
+    nse = [calculate_metrics(ds["qobs"].values[0], ds["qsim"].values[0], ["NSE"])["NSE"]
+           for ds in (climatology, mean_flow)]
     assert nse[0] > nse[1] + 0.1
 
 
@@ -83,7 +87,7 @@ def test_import_long_csv_and_netcdf_via_cli(tmp_path):
     long.to_csv(tmp_path / "long.csv", index=False)
     cache["qobs"].rename("q").to_netcdf(tmp_path / "sim.nc")
     # a predefined paper split is not needed: --periods defines the test period
-    periods = '{"train": {"start": "1995-10-01", "end": "1999-09-30"}, "test": {"start": "1999-10-01", "end": "2001-09-30"}}'
+    periods = PERIODS
     for source, variable in (("long.csv", "flow"), ("sim.nc", "q")):
         output = tmp_path / "runs" / source / "predictions.nc"
         assert main(["import-simulation", str(tmp_path / source), "--variable", variable, "--cache",
@@ -103,7 +107,6 @@ def test_import_errors_name_file_and_problem(tmp_path):
         import_simulation(tmp_path / "alien.csv", cache, TEST, model="x", forcing="daymet", split="s")
 
 
-PERIODS = '{"train": {"start": "1995-10-01", "end": "1999-09-30"}, "test": {"start": "1999-10-01", "end": "2001-09-30"}}'
 
 
 def _late_gauge_cache():

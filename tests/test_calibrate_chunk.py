@@ -21,7 +21,8 @@ from runoffbench.predictions import read_predictions
 from tests.test_calibration import DATES, TEST, TRAIN, synthetic_basin, true_flow
 
 #: the custom split as the workflow passes it (--periods, the config's definition as JSON)
-PERIODS = json.dumps({name: {"start": str(p.start.date()), "end": str(p.end.date())} for name, p in (("train", TRAIN), ("test", TEST))})
+PERIODS = json.dumps({name: {"start": str(p.start.date()), "end": str(p.end.date())}
+                      for name, p in (("train", TRAIN), ("test", TEST))})
 
 GOOD = ["01000001", "01000002", "01000003"]
 NO_OBSERVATIONS = "02000001"

@@ -9,7 +9,11 @@ import pandas as pd
 import pytest
 
 from runoffbench.calibration.calibrate import (
-    BasinInputs, calibrate_basin, default_complexes, simulate_period, trial_seeds,
+    BasinInputs,
+    calibrate_basin,
+    default_complexes,
+    simulate_period,
+    trial_seeds,
 )
 from runoffbench.calibration.objectives import kge, nse, rmse
 from runoffbench.calibration.settings import CalibrationSettings

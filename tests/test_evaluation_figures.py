@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import matplotlib.dates as mdates
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
@@ -261,6 +262,7 @@ def test_every_run_figure_states_its_basin_count(table):
         texts += [ax.get_title() for ax in fig.axes]
         assert any("mean_flow (daymet)" in t and "n=11" in t for t in texts), (figure_id, texts)
         assert any("lstm (daymet)" in t and "n=12" in t for t in texts), (figure_id, texts)
+        plt.close(fig)
 
 
 def test_mass_bias_map_names_missing_records_only_when_there_are_some():

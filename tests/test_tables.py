@@ -8,8 +8,14 @@ import pytest
 
 from runoffbench.errors import ConfigError
 from runoffbench.evaluation.statistics import median_ci
-from runoffbench.evaluation.tables import (benchmark_table, build_table, comparison_table, ensemble_table, format_median_ci,
-                                          median_metric_table)
+from runoffbench.evaluation.tables import (
+    benchmark_table,
+    build_table,
+    comparison_table,
+    ensemble_table,
+    format_median_ci,
+    median_metric_table,
+)
 from runoffbench.tables import latex_escape, write_table
 
 METRICS = ["NSE", "KGE", "Pearson-r", "Alpha-NSE", "Beta-NSE", "Beta-KGE", "Peak-Timing", "FHV", "FLV"]
@@ -74,7 +80,8 @@ def test_benchmark_table_marks_significant_differences():
     table = benchmark_table(metrics_table(), reference="mean_flow").table
     lstm = table[(table["model"] == "lstm") & (table["forcing"] == "daymet")].iloc[0]
     assert lstm["KGE"].endswith("*") and not table[table["model"] == "mean_flow"].iloc[0]["KGE"].endswith("*")
-    assert list(table.columns) == ["model", "forcing", "basins", "KGE", "bias β-NSE", "σ ratio α", "r²", "FHV [%]", "FLV [%]"]
+    assert list(table.columns) == ["model", "forcing", "basins", "KGE", "bias β-NSE", "σ ratio α", "r²", "FHV [%]",
+                                   "FLV [%]"]
     with pytest.raises(ConfigError, match="evaluation.baseline_model 'lstm_v2' has no runs"):
         benchmark_table(metrics_table(), reference="lstm_v2")
     with pytest.raises(ConfigError, match="unknown table 'frame'"):
@@ -137,8 +144,8 @@ def test_every_table_states_how_many_basins_it_covers(table_id):
 
 
 def test_a_table_built_from_fewer_runs_than_configured_says_so():
-    built = build_table("median_metrics", metrics_table(),
-                        expected_runs=["lstm/daymet", "lstm/nldas", "mean_flow/daymet", "mean_flow/nldas", "sacsma/daymet"])
+    expected = ["lstm/daymet", "lstm/nldas", "mean_flow/daymet", "mean_flow/nldas", "sacsma/daymet"]
+    built = build_table("median_metrics", metrics_table(), expected_runs=expected)
     assert any("4 of the 5 configured runs" in note and "sacsma (daymet)" in note for note in built.notes)
     complete = build_table("median_metrics", metrics_table(), expected_runs=["lstm/daymet", "lstm/nldas",
                                                                              "mean_flow/daymet", "mean_flow/nldas"])

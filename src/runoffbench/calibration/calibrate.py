@@ -6,7 +6,8 @@ predictions. Spin-up per basin: where the basin's forcing is complete only from 
 record starts late, or the cache starts late: ``cache.start``), the window starts on that day
 (:func:`first_complete_day`) instead of failing on the missing forcing; in the calibration period
 the objective then counts only the days after a full ``spinup_years`` from it, and a test period
-whose spin-up is cut is predicted with the shorter spin-up and a warning naming the fix. The calibration run covers the train period and
+whose spin-up is cut is predicted with the shorter spin-up and a warning naming the fix. The
+calibration run covers the train period and
 the test predictions come from a separate run over the test period with its own spin-up, so a split
 whose test period precedes its train period (Kratzert et al. 2019) is handled like any other.
 

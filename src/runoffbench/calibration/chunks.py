@@ -20,7 +20,8 @@ the chunk and the first reasons. Periods outside the forcing cache fail before a
 
 Each finished basin is saved at once to ``work/<fingerprint>/<basin>.npz``; the fingerprint hashes
 the model, its bounds and options, the calibration settings, the periods, the forcing file's size
-and modification time, and the source files of the models and of this package. A re-run with the same fingerprint skips the basins already saved (after an
+and modification time, and the source files of the models and of this package. A re-run with the
+same fingerprint skips the basins already saved (after an
 interruption, only the rest is calibrated); failed basins are tried again; work folders of other
 fingerprints are stale and removed. The chunk files are assembled from the saved basins at the end.
 """

@@ -43,4 +43,5 @@ def get_objective(name: str):
     try:
         return OBJECTIVES[name]
     except KeyError:
-        raise ConfigError(f"calibration.objective: unknown objective {name!r}; choose one of {sorted(OBJECTIVES)}") from None
+        raise ConfigError(f"calibration.objective: unknown objective {name!r}; "
+                          f"choose one of {sorted(OBJECTIVES)}") from None

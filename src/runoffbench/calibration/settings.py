@@ -61,7 +61,8 @@ class CalibrationSettings:
     def __post_init__(self) -> None:
         if self.algorithm not in ALGORITHM_OPTIONS:
             raise ConfigError(
-                f"calibration.algorithm: unknown algorithm {self.algorithm!r}; choose one of {sorted(ALGORITHM_OPTIONS)}"
+                f"calibration.algorithm: unknown algorithm {self.algorithm!r}; "
+                f"choose one of {sorted(ALGORITHM_OPTIONS)}"
             )
         get_objective(self.objective)
         if int(self.evaluations) < 1:
@@ -76,7 +77,8 @@ class CalibrationSettings:
         for key, value in self.algorithm_options.items():
             if key not in accepted:
                 raise ConfigError(
-                    f"calibration.{self.algorithm}.{key}: unknown setting of {self.algorithm}; known: {sorted(accepted)}"
+                    f"calibration.{self.algorithm}.{key}: unknown setting of {self.algorithm}; "
+                    f"known: {sorted(accepted)}"
                 )
             if not isinstance(value, (int, float)) or value <= 0:
                 raise ConfigError(f"calibration.{self.algorithm}.{key}: must be a positive number, got {value!r}")

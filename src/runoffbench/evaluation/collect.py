@@ -125,7 +125,7 @@ def primary_runs(table: pd.DataFrame, split: str | None = None) -> pd.DataFrame:
     if rows.empty:
         raise DataError(f"the metrics table has no runs of split {split!r}; splits: {sorted(table['split'].unique())}")
     chosen = []
-    for (model, forcing), group in rows.groupby(["model", "forcing"], sort=False):
+    for _run, group in rows.groupby(["model", "forcing"], sort=False):
         members = group["member"].astype(str).unique()
         member = ENSEMBLE_MEMBER if ENSEMBLE_MEMBER in members else sorted(members, key=_member_order)[0]
         chosen.append(group[group["member"].astype(str) == member])

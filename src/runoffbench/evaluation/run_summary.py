@@ -25,8 +25,8 @@ accuracy, Water Resour. Res., 58, e2022WR032404, doi:10.1029/2022WR032404.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 import numpy as np
 import pandas as pd

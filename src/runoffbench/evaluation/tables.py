@@ -171,7 +171,8 @@ def comparison_table(metrics: pd.DataFrame, split: str | None = None, reference:
         if model == reference or (reference, forcing) not in runs(chosen):
             continue
         for name in names:
-            mine, theirs = metric_by_basin(chosen, model, forcing, name), metric_by_basin(chosen, reference, forcing, name)
+            mine = metric_by_basin(chosen, model, forcing, name)
+            theirs = metric_by_basin(chosen, reference, forcing, name)
             wins, test = win_counts(mine, theirs), wilcoxon_test(mine, theirs)
             x, y = paired(mine, theirs)
             records.append({

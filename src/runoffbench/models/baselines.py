@@ -87,7 +87,8 @@ def _observed_years_resample(dates: pd.DatetimeIndex, flow: np.ndarray, member: 
     member's common resample misses, so that every member covers the same basins."""
     years = water_year(dates)
     observed = np.unique(years[np.isfinite(flow)])
-    drawn = np.random.default_rng([int(member), zlib.crc32(basin.encode())]).choice(observed, size=np.unique(years).size, replace=True)
+    drawn = np.random.default_rng([int(member), zlib.crc32(basin.encode())]).choice(
+        observed, size=np.unique(years).size, replace=True)
     return np.concatenate([np.flatnonzero(years == year) for year in drawn])
 
 
