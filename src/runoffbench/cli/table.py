@@ -22,7 +22,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("table_id", metavar="ID", help=f"table id: {', '.join(TABLES)}, failures")
     p.add_argument("--metrics", type=Path, metavar="metrics.csv",
                    help="the long metrics table of collect-metrics (every table but failures)")
-    p.add_argument("--failures", nargs="+", type=Path, default=[], metavar="failures.csv",
+    p.add_argument("--failures", nargs="*", type=Path, default=[], metavar="failures.csv",
                    help="failures: the runs' runs/<model>/<forcing>/<split>/<member>/failures.csv")
     p.add_argument("--expected-runs", nargs="+", default=None, metavar="MODEL/FORCING",
                    help="the configured runs of the split: a table built from fewer says which are missing")
