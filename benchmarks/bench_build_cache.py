@@ -53,17 +53,20 @@ def main() -> None:
     basins = root / "basins.txt"
     if not basins.is_file():
         print(f"generating {args.basins} synthetic basins x 1980-2014 in {root} ...", file=sys.stderr)
-        generate = run_measured([sys.executable, "-m", "runoffbench", "synth", "--output", str(root), "--n-basins", str(args.basins)])
+        generate = run_measured([sys.executable, "-m", "runoffbench", "synth", "--output", str(root),
+                                 "--n-basins", str(args.basins)])
         print(f"  generated in {generate[0]:.0f} s", file=sys.stderr)
     output = args.workdir / "daymet.nc"
     ours = run_measured([sys.executable, "-m", "runoffbench", "build-cache", "--camels-root", str(root),
-                         "--forcing", "daymet", "--basins", str(basins), "--output", str(output), "--dataset", "synthetic"])
+                         "--forcing", "daymet", "--basins", str(basins), "--output", str(output),
+                         "--dataset", "synthetic"])
     theirs = run_measured([sys.executable, "-c", NEURALHYDROLOGY, str(root), str(basins)])
     rows = [
         ("runoffbench build-cache (read + check + write NetCDF4)", *ours),
         ("neuralhydrology 1.13 loaders (read only)", *theirs),
     ]
-    print(f"\n{args.basins} basins x 35 years, daymet, one core ({os.uname().machine}, Python {sys.version.split()[0]})\n")
+    print(f"\n{args.basins} basins x 35 years, daymet, one core ({os.uname().machine}, "
+          f"Python {sys.version.split()[0]})\n")
     print("| step | wall time [s] | peak RSS [MB] |\n|---|---:|---:|")
     for name, seconds, megabytes in rows:
         print(f"| {name} | {seconds:.1f} | {megabytes:.0f} |")

@@ -92,8 +92,8 @@ def main() -> None:
     print(f"Snow-17 + SAC-SMA + gamma UH, {N_DAYS} daily steps, one core (affinity "
           f"{sorted(os.sched_getaffinity(0))}); Python {platform.python_version()}, numpy {np.__version__}, "
           f"numba {numba.__version__}; load average {os.getloadavg()[0]:.1f}\n")
-    print("| call | numba JIT: median (p10) of %d | NUMBA_DISABLE_JIT=1: median of %d | speed-up (medians) |"
-          % (args.repeats, args.repeats_nojit))
+    print(f"| call | numba JIT: median (p10) of {args.repeats} | NUMBA_DISABLE_JIT=1: median of {args.repeats_nojit} "
+          "| speed-up (medians) |")
     print("|---|---|---|---|")
     labels = {"simulate": "`simulate` (checks every call)",
               "run": "`prepare` once + `run(..., validate=False)`"}

@@ -198,15 +198,27 @@ def _tmin_above_tmax(rows):
 
 
 BAD_FORCING = {
-    "negative precipitation": (_set("prcp", "-50.00"), rf"line {DAY_LINE} \({DAY}\): prcp = -50(\.0)? mm/day is negative"),
-    "precipitation sentinel": (_set("prcp", "-999.00"), rf"line {DAY_LINE} \({DAY}\): prcp = -999(\.0)? .*missing-value sentinel"),
-    "temperature sentinel": (_set("tmax", "-999.00"), rf"line {DAY_LINE} \({DAY}\): tmax = -999(\.0)? .*missing-value sentinel"),
-    "tmin above tmax": (_tmin_above_tmax, rf"line {DAY_LINE} \({DAY}\): tmin = 8(\.0)? degC exceeds tmax = 5(\.0)? degC"),
-    "tmax out of range": (_set("tmax", "75.00"), rf"line {DAY_LINE} \({DAY}\): tmax = 75(\.0)? degC .*outside \[-90, 60\]"),
+    "negative precipitation": (
+        _set("prcp", "-50.00"), rf"line {DAY_LINE} \({DAY}\): prcp = -50(\.0)? mm/day is negative"
+    ),
+    "precipitation sentinel": (
+        _set("prcp", "-999.00"), rf"line {DAY_LINE} \({DAY}\): prcp = -999(\.0)? .*missing-value sentinel"
+    ),
+    "temperature sentinel": (
+        _set("tmax", "-999.00"), rf"line {DAY_LINE} \({DAY}\): tmax = -999(\.0)? .*missing-value sentinel"
+    ),
+    "tmin above tmax": (
+        _tmin_above_tmax, rf"line {DAY_LINE} \({DAY}\): tmin = 8(\.0)? degC exceeds tmax = 5(\.0)? degC"
+    ),
+    "tmax out of range": (
+        _set("tmax", "75.00"), rf"line {DAY_LINE} \({DAY}\): tmax = 75(\.0)? degC .*outside \[-90, 60\]"
+    ),
     "negative radiation": (_set("srad", "-5.00"), rf"line {DAY_LINE} \({DAY}\): srad = -5(\.0)? W/m2 is negative"),
     "radiation too high": (_set("srad", "5000.00"), rf"line {DAY_LINE} \({DAY}\): srad = 5000(\.0)? W/m2 .*outside"),
     "negative vapour pressure": (_set("vp", "-1.00"), rf"line {DAY_LINE} \({DAY}\): vp = -1(\.0)? Pa is negative"),
-    "day longer than 24 h": (_set("dayl", "90000.00"), rf"line {DAY_LINE} \({DAY}\): dayl = 90000(\.0)? s .*outside \[0, 86400\]"),
+    "day longer than 24 h": (
+        _set("dayl", "90000.00"), rf"line {DAY_LINE} \({DAY}\): dayl = 90000(\.0)? s .*outside \[0, 86400\]"
+    ),
     "negative swe": (_set("swe", "-3.00"), rf"line {DAY_LINE} \({DAY}\): swe = -3(\.0)? mm .*negative"),
     "non-numeric value": (_set("prcp", "abc"), rf"line {DAY_LINE}: prcp value 'abc' is not a number"),
     "empty value": (_set("vp", "NaN"), rf"line {DAY_LINE} \({DAY}\): vp has no value"),
@@ -264,9 +276,11 @@ def _edit_flow(path: Path, edit) -> None:
 
 FLOW_DAY_LINE = 1 + (pd.Timestamp(DAY) - pd.Timestamp("2000-01-01")).days
 BAD_FLOW = {
-    "negative flow": (lambda rows: [r if i != FLOW_DAY_LINE - 1 else r[:4] + ["-50.00", "A"] for i, r in enumerate(rows)],
+    "negative flow": (lambda rows: [r if i != FLOW_DAY_LINE - 1 else r[:4] + ["-50.00", "A"]
+                                    for i, r in enumerate(rows)],
                       rf"line {FLOW_DAY_LINE} \({DAY}\): streamflow -50(\.0)? cfs is negative"),
-    "non-numeric flow": (lambda rows: [r if i != FLOW_DAY_LINE - 1 else r[:4] + ["12,5", "A"] for i, r in enumerate(rows)],
+    "non-numeric flow": (lambda rows: [r if i != FLOW_DAY_LINE - 1 else r[:4] + ["12,5", "A"]
+                                       for i, r in enumerate(rows)],
                          rf"line {FLOW_DAY_LINE}: streamflow value '12,5' is not a number"),
     "duplicate flow date": (lambda rows: rows[:FLOW_DAY_LINE] + [rows[FLOW_DAY_LINE - 1]] + rows[FLOW_DAY_LINE:],
                             rf"line {FLOW_DAY_LINE + 1}: date {DAY} repeats line {FLOW_DAY_LINE}"),
@@ -293,7 +307,8 @@ def test_missing_streamflow_is_masked_counted_and_logged(camels_tree, tmp_path, 
         _build(camels_tree, tmp_path / "daymet.nc")
     text = caplog.text
     missing_999 = len(range(0, 1096, 97))
-    assert re.search(rf"basin 01000001: streamflow missing on {missing_999} of 1096 days \({missing_999} -999/M\)", text)
+    assert re.search(rf"basin 01000001: streamflow missing on {missing_999} of 1096 days \({missing_999} -999/M\)",
+                     text)
     listed_999 = len([i for i in range(0, 1096, 97) if not 400 <= i < 500])
     assert re.search(
         rf"basin 02000002: streamflow missing on {listed_999 + 100} of 1096 days \({listed_999} -999/M, "

@@ -13,7 +13,8 @@ import yaml
 from runoffbench.calibration.settings import CalibrationSettings
 from runoffbench.training.settings import TrainSettings
 
-SCHEMA = yaml.safe_load((Path(__file__).resolve().parents[1] / "workflow" / "schemas" / "config.schema.yaml").read_text())
+SCHEMA = yaml.safe_load(
+    (Path(__file__).resolve().parents[1] / "workflow" / "schemas" / "config.schema.yaml").read_text())
 
 
 def _field_defaults(cls) -> dict:

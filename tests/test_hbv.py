@@ -13,7 +13,8 @@ def _forcing(batch=3, days=400, seed=0):
     """Float64 weather with rain, snow (cold winters) and melt, PET 0–6 mm/day."""
     g = torch.Generator().manual_seed(seed)
     day = torch.arange(days, dtype=torch.float64)
-    temp = -12.0 * torch.cos(2 * torch.pi * day / 365.0) + 3.0 * torch.randn(batch, days, generator=g, dtype=torch.float64)
+    temp = (-12.0 * torch.cos(2 * torch.pi * day / 365.0)
+            + 3.0 * torch.randn(batch, days, generator=g, dtype=torch.float64))
     wet = torch.rand(batch, days, generator=g, dtype=torch.float64) < 0.4
     prcp = torch.where(wet, 40.0 * torch.rand(batch, days, generator=g, dtype=torch.float64) ** 2, 0.0)
     pet = 6.0 * torch.rand(batch, days, generator=g, dtype=torch.float64)

@@ -47,7 +47,8 @@ def test_temporary_name_is_recognisable(tmp_path):
 
 def test_temporary_left_by_a_killed_process_is_removed_by_the_next_write(tmp_path):
     target = tmp_path / "table.csv"
-    result = subprocess.run([sys.executable, "-c", KILLED_WRITER, str(target)], capture_output=True, text=True, check=False)
+    result = subprocess.run([sys.executable, "-c", KILLED_WRITER, str(target)], capture_output=True, text=True,
+                            check=False)
     assert result.returncode == -9
     left = Path(result.stdout.strip())
     assert left.exists() and not target.exists()  # what a kill during a write leaves behind
@@ -58,7 +59,8 @@ def test_temporary_left_by_a_killed_process_is_removed_by_the_next_write(tmp_pat
 
 def test_stale_temporaries_are_removed_but_live_ones_and_other_outputs_kept(tmp_path):
     target = tmp_path / "metrics.csv"
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True, check=True)
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True,
+                          check=True)
     stale = temporary_path(target, pid=int(dead.stdout))  # a process that has exited
     legacy = tmp_path / ".metrics.csv.k3j_9x2a.tmp"  # mkstemp's name of earlier versions
     live = temporary_path(target)  # this process: maybe another thread writing right now

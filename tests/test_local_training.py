@@ -23,7 +23,6 @@ from runoffbench.training.settings import parse_settings
 from tests.training_data import BASINS, run_killed_and_resumed, training_forcings, write_training_cache
 
 
-
 def _period(start: str, end: str) -> Period:
     return Period(pd.Timestamp(start), pd.Timestamp(end))
 
@@ -54,7 +53,8 @@ def data(tmp_path_factory):
 
 def _run(data, output, name="lstm", periods=PERIODS, **overrides):
     settings = parse_settings(name, {**LOCAL, **overrides})
-    return train_run(settings, data / "daymet.nc", data / "attributes.nc", BASINS, periods, 0, output, "daymet", "split")
+    return train_run(settings, data / "daymet.nc", data / "attributes.nc", BASINS, periods, 0, output, "daymet",
+                     "split")
 
 
 def _trainer(data, tmp_path, **overrides):

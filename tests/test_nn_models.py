@@ -7,10 +7,8 @@ import pytest
 import torch
 
 from runoffbench.errors import ConfigError
-from runoffbench.models.nn import NN_MODELS, get_model
-from runoffbench.models.nn import kernels
+from runoffbench.models.nn import NN_MODELS, get_model, kernels
 from runoffbench.models.nn.mclstm import MCLSTM
-
 
 pytestmark = pytest.mark.usefixtures("torch_one_thread")
 
@@ -140,7 +138,8 @@ def test_fused_mclstm_values_and_gradients_match_autograd(days):
     short = [x[:, :6].detach().requires_grad_() for x in (dynamic, mass)]  # gradcheck: few inputs
     static.requires_grad_()
     assert torch.autograd.gradcheck(
-        lambda d, s, m, w, b: kernels.mclstm_sequence(d, s, m, w, b, hidden), (short[0], static, short[1], weight, bias))
+        lambda d, s, m, w, b: kernels.mclstm_sequence(d, s, m, w, b, hidden),
+        (short[0], static, short[1], weight, bias))
 
 
 def test_fused_ealstm_values_and_gradients_match_autograd():
@@ -154,7 +153,8 @@ def test_fused_ealstm_values_and_gradients_match_autograd():
     fused, reference = kernels.ealstm_sequence(x, *weights), kernels.ealstm_reference(x, *weights)
     torch.testing.assert_close(fused, reference, rtol=1e-12, atol=1e-12)
     probe = torch.randn(fused.shape, generator=g, dtype=torch.float64)
-    for a, b in zip(torch.autograd.grad((fused * probe).sum(), weights), torch.autograd.grad((reference * probe).sum(), weights)):
+    for a, b in zip(torch.autograd.grad((fused * probe).sum(), weights),
+                    torch.autograd.grad((reference * probe).sum(), weights)):
         torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-10)
     assert torch.autograd.gradcheck(lambda *w: kernels.ealstm_sequence(x[:12], *w), weights)
     model = get_model("ealstm")({"hidden_size": 8, "dropout": 0.0}, 4, 2)

@@ -26,7 +26,8 @@ def test_paper_splits():
 
 def test_resolve_mixed_splits():
     splits = resolve_splits(
-        {"kratzert2019": None, "short": {"train": {"water_years": [1991, 1995]}, "test": {"start": "1995-10-01", "end": "1999-09-30"}}}
+        {"kratzert2019": None,
+         "short": {"train": {"water_years": [1991, 1995]}, "test": {"start": "1995-10-01", "end": "1999-09-30"}}}
     )
     assert splits["kratzert2019"] is PAPER_SPLITS["kratzert2019"]
     assert splits["short"]["train"] == Period(pd.Timestamp("1990-10-01"), pd.Timestamp("1995-09-30"))

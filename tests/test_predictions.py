@@ -30,8 +30,10 @@ def _predictions(basins, member=0, offset=0.0):
 
 
 def test_paths_follow_the_contract():
-    assert str(prediction_path("results/x", "lstm", "daymet", "s1", 3)) == "results/x/runs/lstm/daymet/s1/3/predictions.nc"
-    assert str(metrics_path("results/x", "lstm", "daymet", "s1", "ensemble")) == "results/x/metrics/lstm/daymet/s1/ensemble.csv"
+    assert str(prediction_path("results/x", "lstm", "daymet", "s1", 3)) == (
+        "results/x/runs/lstm/daymet/s1/3/predictions.nc")
+    assert str(metrics_path("results/x", "lstm", "daymet", "s1", "ensemble")) == (
+        "results/x/metrics/lstm/daymet/s1/ensemble.csv")
 
 
 def test_round_trip(tmp_path):
@@ -46,7 +48,8 @@ def test_round_trip(tmp_path):
 def test_validation_names_file_and_gap(tmp_path):
     broken = _predictions(["01000001"]).drop_vars("qobs")
     broken.attrs.pop("split")
-    with pytest.raises(DataError, match=r"bad.nc does not follow the prediction contract: attributes \['split'\] missing; variable 'qobs' missing"):
+    with pytest.raises(DataError, match=r"bad.nc does not follow the prediction contract: "
+                                        r"attributes \['split'\] missing; variable 'qobs' missing"):
         write_predictions(broken, tmp_path / "bad.nc")
     assert not (tmp_path / "bad.nc").exists()
     wrong_units = _predictions(["01000001"])

@@ -127,7 +127,8 @@ def cpu_only_profile(workdir: Path) -> str:
     """The slurm profile as a user of a cluster without GPUs edits it: `train` on CPUs (gpu: 0, no
     cpus_per_gpu, the calibration's memory); the folder name of the edited copy."""
     profile = (workdir / "slurm" / "config.yaml").read_text()
-    edited = profile.replace("    gpu: 1 ", "    gpu: 0 ").replace("    mem_mb: 32000 * attempt", "    mem_mb: 2000 * attempt")
+    edited = profile.replace("    gpu: 1 ", "    gpu: 0 ").replace("    mem_mb: 32000 * attempt",
+                                                                     "    mem_mb: 2000 * attempt")
     edited = "\n".join(line for line in edited.splitlines() if "cpus_per_gpu:" not in line)
     assert edited.count("gpu: 0") == 1 and "32000" not in edited, "the slurm profile's train entry changed"
     (workdir / "slurm_cpu").mkdir()
@@ -254,7 +255,8 @@ def test_profile_without_squeue_status_fails_early_on_a_cluster_without_accounti
     (workdir / "nostatus" / "config.yaml").write_text(
         "\n".join(line for line in profile.splitlines() if not line.startswith("slurm-status-command"))
     )
-    output = failing_run(workdir, ["--profile", "nostatus", str(CACHES[0])], {**os.environ, "SLURM_CONF": slurm_cluster})
+    output = failing_run(workdir, ["--profile", "nostatus", str(CACHES[0])],
+                         {**os.environ, "SLURM_CONF": slurm_cluster})
     assert "slurm-status-command: squeue" in output and "no accounting database" in output
     assert "submitted with SLURM jobid" not in output
 

@@ -11,8 +11,14 @@ import pytest
 from runoffbench.cli import synth
 from runoffbench.data.synthetic import signatures
 from runoffbench.data.synthetic.attributes import TABLE_COLUMNS
-from runoffbench.data.synthetic.generator import (CUBIC_FOOT_MM3, SyntheticConfig, daymet_bias_ratio,
-                                                  generate_dataset, nldas_bias_ratio, write_dataset)
+from runoffbench.data.synthetic.generator import (
+    CUBIC_FOOT_MM3,
+    SyntheticConfig,
+    daymet_bias_ratio,
+    generate_dataset,
+    nldas_bias_ratio,
+    write_dataset,
+)
 
 SAMPLE = Path(__file__).parents[2] / "shared" / "data" / "camels_us_sample"
 CONFIG = SyntheticConfig(n_basins=8, start="2000-01-01", end="2004-12-31", seed=3)
@@ -59,7 +65,8 @@ def test_layout_regions_and_ids(dataset, root):
     for basin in ids:
         assert (root / FORCING / "daymet" / huc[basin] / f"{basin}_lump_cida_forcing_leap.txt").is_file()
         assert (root / FORCING / "nldas_extended" / huc[basin] / f"{basin}_lump_nldas_forcing_leap.txt").is_file()
-        assert (root / "basin_dataset_public_v1p2/usgs_streamflow" / huc[basin] / f"{basin}_streamflow_qc.txt").is_file()
+        streamflow = root / "basin_dataset_public_v1p2/usgs_streamflow" / huc[basin]
+        assert (streamflow / f"{basin}_streamflow_qc.txt").is_file()
     assert (root / "truth.nc").is_file()
 
 

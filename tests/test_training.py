@@ -10,6 +10,7 @@ import xarray as xr
 
 from runoffbench.cli import main
 from runoffbench.errors import ConfigError, DataError
+from runoffbench.models.nn import RAW_FORCINGS, get_model
 from runoffbench.periods import Period
 from runoffbench.predictions import read_predictions
 from runoffbench.training import trainer as trainer_module
@@ -18,7 +19,6 @@ from runoffbench.training.losses import get_loss, nse_star
 from runoffbench.training.run import train_run
 from runoffbench.training.saved_run import load_tensors
 from runoffbench.training.settings import parse_settings
-from runoffbench.models.nn import RAW_FORCINGS, get_model
 from tests.training_data import BASINS, run_killed_and_resumed, training_forcings, write_training_cache
 
 PERIODS = {
@@ -62,19 +62,22 @@ def test_windows_exclude_gaps_and_a_batch_is_one_gather(data):
     settings = parse_settings("lstm", {**TINY, "static_attributes": ["p_mean"]})
     inputs = read_inputs(data / "daymet.nc", data / "attributes.nc", BASINS, settings, get_model("lstm"))
     normalisation = fit_normalisation(inputs, PERIODS["train"], target_in_mm=False)
-    tensors = PeriodTensors(inputs, PERIODS["train"], normalisation, settings, np.ones(3, "float32"), torch.device("cpu"))
+    tensors = PeriodTensors(inputs, PERIODS["train"], normalisation, settings, np.ones(3, "float32"),
+                            torch.device("cpu"))
     starts = tensors.window_end - 9
     assert (starts >= 0).all()
     for basin, end in zip(tensors.window_basin.tolist(), tensors.window_end.tolist()):
         assert torch.isfinite(tensors.x_d[basin, end - 9 : end + 1]).all() and not torch.isnan(tensors.y[basin, end])
-    gap_day = inputs.dates.get_loc(pd.Timestamp("2000-10-01") + pd.Timedelta(days=205)) - (inputs.period_slice(PERIODS["train"]).start - tensors.offset)
+    gap_day = (inputs.dates.get_loc(pd.Timestamp("2000-10-01") + pd.Timedelta(days=205))
+               - (inputs.period_slice(PERIODS["train"]).start - tensors.offset))
     assert not ((tensors.window_basin == 1) & (tensors.window_end == gap_day)).any()
     batch = tensors.batch(torch.tensor([0, 5]))
     b, e = int(tensors.window_basin[5]), int(tensors.window_end[5])
     torch.testing.assert_close(batch["x_d"][1], tensors.x_d[b, e - 9 : e + 1])
     assert batch["x_s"].shape == (2, 1) and batch["y"].shape == (2, 10)
     train_days = inputs.dynamic[:, inputs.period_slice(PERIODS["train"])]
-    np.testing.assert_allclose(normalisation.dynamic_mean, np.nanmean(train_days.reshape(-1, train_days.shape[-1]), 0), rtol=1e-5)
+    np.testing.assert_allclose(normalisation.dynamic_mean, np.nanmean(train_days.reshape(-1, train_days.shape[-1]), 0),
+                               rtol=1e-5)
 
 
 def test_losses():
@@ -125,8 +128,10 @@ def test_killed_run_resumes_to_the_same_weights(data, tmp_path, monkeypatch):
 
 
 def test_nan_losses_skip_batches_then_abort(data, tmp_path, monkeypatch):
-    monkeypatch.setattr(trainer_module.Trainer, "batch_loss", lambda self, batch, noise=True: torch.tensor(float("nan"), requires_grad=True))
-    with pytest.warns(RuntimeWarning, match="non-finite loss"), pytest.raises(trainer_module.TrainingError, match="3 batches in a row"):
+    monkeypatch.setattr(trainer_module.Trainer, "batch_loss",
+                        lambda self, batch, noise=True: torch.tensor(float("nan"), requires_grad=True))
+    with (pytest.warns(RuntimeWarning, match="non-finite loss"),
+          pytest.raises(trainer_module.TrainingError, match="3 batches in a row")):
         _run(data, tmp_path / "nan", static_attributes=["p_mean"], max_nan_batches=3)
 
 
@@ -141,11 +146,12 @@ def test_mclstm_and_ealstm_and_local_lstm_train(data, tmp_path):
 def test_cli_trains_one_run(data, tmp_path):
     basins = tmp_path / "basins.txt"
     basins.write_text("\n".join(BASINS[:2]) + "\n")
-    periods = '{"train": {"start": "2001-01-01", "end": "2001-06-30"}, "test": {"start": "2001-10-01", "end": "2001-12-31"}}'
-    code = main(["train", "--model", "lstm", "--set", "hidden_size=8", "--set", "sequence_length=10", "--set", "epochs=1",
-                 "--set", "static_attributes=[p_mean]", "--cache", str(data / "daymet.nc"), "--attributes",
-                 str(data / "attributes.nc"), "--basins", str(basins), "--split", "mine", "--periods", periods,
-                 "--seed", "3", "--output", str(tmp_path / "run")])
+    periods = ('{"train": {"start": "2001-01-01", "end": "2001-06-30"}, '
+               '"test": {"start": "2001-10-01", "end": "2001-12-31"}}')
+    code = main(["train", "--model", "lstm", "--set", "hidden_size=8", "--set", "sequence_length=10",
+                 "--set", "epochs=1", "--set", "static_attributes=[p_mean]", "--cache", str(data / "daymet.nc"),
+                 "--attributes", str(data / "attributes.nc"), "--basins", str(basins), "--split", "mine",
+                 "--periods", periods, "--seed", "3", "--output", str(tmp_path / "run")])
     assert code == 0
     assert read_predictions(tmp_path / "run" / "predictions.nc").attrs["member"] == "3"
 
@@ -157,7 +163,8 @@ def test_cli_trains_one_run(data, tmp_path):
         ({"loss": "kge"}, ConfigError, "unknown loss 'kge'"),
         ({"static_attributes": ["p_mean", "aridity"]}, DataError, "03000003: aridity"),  # NaN there
         ({"static_attributes": ["porosity"]}, DataError, r"\['porosity'\] not in"),
-        ({"dynamic_inputs": ["prcp", "soil_moisture"]}, DataError, r"\[.soil_moisture.\] not in the forcing cache .*derived: tmean"),
+        ({"dynamic_inputs": ["prcp", "soil_moisture"]}, DataError,
+         r"\[.soil_moisture.\] not in the forcing cache .*derived: tmean"),
         ({"periods": {**PERIODS, "test": Period(pd.Timestamp("2001-10-01"), pd.Timestamp("2002-03-31"))}},
          DataError, "test period 2001-10-01..2002-03-31 lies outside"),
         ({"optimizer": "sgd"}, ConfigError, "models.lstm.optimizer"),

@@ -195,7 +195,8 @@ def test_predict_another_period_and_refuse_an_incompatible_model_file(data, tmp_
     from runoffbench.cli import main
 
     run = _run(data, tmp_path / "run").parent
-    periods = '{"train": {"start": "2001-01-01", "end": "2001-06-30"}, "test": {"start": "2001-07-01", "end": "2001-09-30"}}'
+    periods = ('{"train": {"start": "2001-01-01", "end": "2001-06-30"}, '
+               '"test": {"start": "2001-07-01", "end": "2001-09-30"}}')
     assert main(["predict", "--run", str(run), "--split", "summer", "--periods", periods]) == 0
     with xr.open_dataset(run / "predictions_summer.nc") as summer:
         assert summer.sizes["date"] == 92 and summer.attrs["split"] == "summer"

@@ -9,10 +9,9 @@ import pandas as pd
 import pytest
 import xarray as xr
 
-from runoffbench.data.variables import VARIABLES
-
 from runoffbench.analysis.water_balance import COLUMNS, water_balance
 from runoffbench.cli import water_balance as cli
+from runoffbench.data.variables import VARIABLES
 from runoffbench.errors import DataError
 
 BASINS = ["01013500", "01022500", "06431500", "06470800", "12010000", "12035000"]
@@ -36,7 +35,8 @@ def make_cache(forcing: str, prcp_factor: np.ndarray, basins=BASINS) -> xr.Datas
                  {"units": "mm/day", "long_name": "observed streamflow"}),
     }
     for name in ("tmax", "tmin", "srad", "vp", "dayl", "swe"):  # unused here, but part of the contract
-        variables[name] = (("basin", "date"), np.zeros((n_basins, len(DATES)), "float32"), {"units": VARIABLES[name][0]})
+        variables[name] = (("basin", "date"), np.zeros((n_basins, len(DATES)), "float32"),
+                           {"units": VARIABLES[name][0]})
     coords = {
         "basin": list(basins), "date": DATES,
         "lat": ("basin", np.linspace(35.0, 45.0, n_basins)),

@@ -3,7 +3,8 @@
 Screening rule. A basin takes part in a run only when its training period holds at least
 :data:`MIN_TRAINING_DAYS` days of observed streamflow — one year: less cannot constrain a seasonal
 cycle, and a record that starts after the training period (real CAMELS has such gauges) holds
-none — or half the training period's days when that is shorter than two years (tests, smoke runs). Every stage that fits a model (``train``, ``calibrate``, ``baseline``) applies
+none — or half the training period's days when that is shorter than two years (tests, smoke runs).
+Every stage that fits a model (``train``, ``calibrate``, ``baseline``) applies
 :func:`screen_training_record` before it starts, drops the basins it rejects from its predictions,
 and records them.
 

@@ -7,8 +7,9 @@ period either as ``{water_years: [first, last]}`` or as ``{start: YYYY-MM-DD, en
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
 
 import pandas as pd
 
@@ -65,7 +66,8 @@ def parse_period(spec: Mapping[str, Any], where: str) -> Period:
     except ConfigError as error:  # a reversed period
         raise ConfigError(f"{where}: {error}") from None
     except KeyError as missing:
-        raise ConfigError(f"{where}: a period needs 'water_years' or both 'start' and 'end' ({missing} missing)") from None
+        raise ConfigError(
+            f"{where}: a period needs 'water_years' or both 'start' and 'end' ({missing} missing)") from None
     except ValueError as error:
         raise ConfigError(f"{where}: invalid date ({error})") from None
 

@@ -58,8 +58,10 @@ def make_predictions(
     """Assemble a prediction dataset; ``fluxes`` maps a name to ``(values (basin, date), units)``."""
     coords = {"basin": np.array(list(basins), dtype=object), "date": pd.DatetimeIndex(dates, name="date")}
     variables = {
-        "qsim": (("basin", "date"), np.asarray(qsim, "float32"), {"units": "mm/day", "long_name": "simulated streamflow"}),
-        "qobs": (("basin", "date"), np.asarray(qobs, "float32"), {"units": "mm/day", "long_name": "observed streamflow"}),
+        "qsim": (("basin", "date"), np.asarray(qsim, "float32"),
+                 {"units": "mm/day", "long_name": "simulated streamflow"}),
+        "qobs": (("basin", "date"), np.asarray(qobs, "float32"),
+                 {"units": "mm/day", "long_name": "observed streamflow"}),
     }
     for name, (values, units) in (fluxes or {}).items():
         variables[name] = (("basin", "date"), np.asarray(values, "float32"), {"units": units})

@@ -24,9 +24,9 @@ import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Mapping
 
 #: the SLURM plugin backs off to one status check every 180 s at most; a finished job must stay
 #: visible to squeue longer than that (plus a margin for the query itself)
@@ -81,7 +81,7 @@ class ClusterConfig:
         return self.accounting_type not in ("", "accounting_storage/none", "(null)")
 
     @classmethod
-    def from_scontrol(cls, text: str) -> "ClusterConfig":
+    def from_scontrol(cls, text: str) -> ClusterConfig:
         settings = parse_scontrol_config(text)
         return cls(
             accounting_type=settings.get("AccountingStorageType", ""),
@@ -98,7 +98,7 @@ class Gres:
     count: int = 1
 
     @classmethod
-    def parse(cls, text: str) -> "Gres":
+    def parse(cls, text: str) -> Gres:
         parts = re.sub(r"\(.*\)$", "", text.strip()).split(":")
         name, rest = parts[0], parts[1:]
         count = int(rest.pop()) if rest and rest[-1].isdigit() else 1
@@ -116,7 +116,7 @@ class Partitions:
     default: str | None = None
 
     @classmethod
-    def from_sinfo(cls, text: str) -> "Partitions":
+    def from_sinfo(cls, text: str) -> Partitions:
         partitions = cls()
         for line in text.splitlines():
             if not line.strip():
@@ -274,8 +274,8 @@ def gpu_problems(requests: Iterable[GpuRequest], partitions: Partitions,
         rules = sorted({r.rule for r in found})
         partition = key[1]
         where = f"partition {partition}" if partition else (
-            f"this cluster's default partition ({partitions.default})" if partitions.default and len(partitions.gres) > 1
-            else "this cluster")
+            f"this cluster's default partition ({partitions.default})"
+            if partitions.default and len(partitions.gres) > 1 else "this cluster")
         jobs = f"Jobs of rule{'s' if len(rules) > 1 else ''} {', '.join(rules)}"
         requested = "; ".join(sorted({f"{r.rule}: {r.request}" for r in found}))
         other_gpus = sorted(name for name in partitions.gres if partitions.gpus(name) and name != partition)
@@ -335,7 +335,8 @@ def profile_path(argv: list[str] | None = None) -> str:
             if not Path(value).is_dir():
                 return f"the profile {value}"
             path = (Path(value) / "config.yaml").resolve()  # ./slurm is a link to workflow/profiles/slurm
-            return str(path.relative_to(Path.cwd().resolve())) if path.is_relative_to(Path.cwd().resolve()) else str(path)
+            cwd = Path.cwd().resolve()
+            return str(path.relative_to(cwd)) if path.is_relative_to(cwd) else str(path)
     return DEFAULT_PROFILE
 
 

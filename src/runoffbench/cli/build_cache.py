@@ -16,10 +16,12 @@ def add_parser(subparsers) -> None:
             "(every CAMELS attribute, dim basin) instead. Nothing is written if any basin fails."
         ),
     )
-    parser.add_argument("--camels-root", required=True, help="folder holding basin_dataset_public_v1p2/ and camels_attributes_v2.0/")
+    parser.add_argument("--camels-root", required=True,
+                        help="folder holding basin_dataset_public_v1p2/ and camels_attributes_v2.0/")
     target = parser.add_mutually_exclusive_group(required=True)
     target.add_argument("--forcing", help="forcing product: daymet, maurer, nldas, maurer_extended, nldas_extended")
-    target.add_argument("--attributes", action="store_true", help="write the attribute cache instead of a forcing cache")
+    target.add_argument("--attributes", action="store_true",
+                        help="write the attribute cache instead of a forcing cache")
     parser.add_argument("--basins", required=True, help="basin list file (one 8-digit USGS id per line)")
     parser.add_argument("--output", required=True, help="NetCDF file to write")
     parser.add_argument("--dataset", default="camels_us", help="dataset name stored in the file (default: camels_us)")

@@ -18,7 +18,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         "--split, from the run's forcing cache or --cache. The spin-up and the normalisation are the run's "
         "own; with the run's cache and split the output equals the run's predictions.nc.",
     )
-    p.add_argument("--run", dest="run_dir", required=True, type=Path, metavar="RUNDIR", help="a run directory of runoffbench train")
+    p.add_argument("--run", dest="run_dir", required=True, type=Path, metavar="RUNDIR",
+                   help="a run directory of runoffbench train")
     p.add_argument("--cache", type=Path, metavar="FORCING.nc", help="forcing cache (default: the run's)")
     add_split_arguments(p, required=False)
     p.add_argument("--output", type=Path, metavar="PREDICTIONS.nc",

@@ -15,10 +15,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         "train",
         help="train an nn model (LSTM, EA-LSTM, MC-LSTM, δ models, dEXP-HYDRO) and predict the test period",
         description="Train one nn model on the train period of a split and write predictions.nc (prediction "
-        "contract), model.pt, training_log.csv and config.yaml to --output (and checkpoint.pt while training); a killed run "
-        "restarted with the same arguments and data resumes from its last epoch, anything else trains afresh. Settings come from --config RUN.yaml "
-        "(keys: name, settings, cache, attributes, basins, split, periods, seed, output, forcing) and/or "
-        "the flags below, which take precedence. Progress is logged per epoch.",
+        "contract), model.pt, training_log.csv and config.yaml to --output (and checkpoint.pt while training); a "
+        "killed run restarted with the same arguments and data resumes from its last epoch, anything else trains "
+        "afresh. Settings come from --config RUN.yaml (keys: name, settings, cache, attributes, basins, split, "
+        "periods, seed, output, forcing) and/or the flags below, which take precedence. Progress is logged per epoch.",
     )
     p.add_argument("--config", type=Path, metavar="RUN.yaml", help="run description (YAML)")
     p.add_argument("--model", help="registered nn model (lstm, ealstm, mclstm, dhbv, dexphydro); also the run's name")

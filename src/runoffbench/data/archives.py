@@ -3,10 +3,10 @@ selection of the CAMELS-US members a configuration needs.
 
 Members are written into a staging directory beside the destination
 (``.<root>.<pid>.<host>.<token>.staging``; one left by a killed extraction is removed by the next
-extraction into the same root) and moved into place only after every selected member was read in full, so a corrupt or truncated archive (zip CRC error,
-broken compressed stream, missing central directory) raises :class:`DownloadError` and leaves
-nothing behind. Member names that are absolute or climb out of the destination (``..``) are
-refused.
+extraction into the same root) and moved into place only after every selected member was read in
+full, so a corrupt or truncated archive (zip CRC error, broken compressed stream, missing central
+directory) raises :class:`DownloadError` and leaves nothing behind. Member names that are absolute
+or climb out of the destination (``..``) are refused.
 """
 
 from __future__ import annotations

@@ -139,11 +139,16 @@ def _to_dataset(tables: dict, headers: dict, attributes: pd.DataFrame, period: P
     coords = {
         "basin": ("basin", np.array(basins, dtype=object)),
         "date": dates,
-        "lat": ("basin", attributes["gauge_lat"].to_numpy("float64"), {"units": "degrees_north", "long_name": "gauge latitude"}),
-        "lon": ("basin", attributes["gauge_lon"].to_numpy("float64"), {"units": "degrees_east", "long_name": "gauge longitude"}),
-        "elev": ("basin", np.array([headers[b].elev for b in basins]), {"units": "m", "long_name": "basin mean elevation (forcing header)"}),
-        "area": ("basin", np.array([headers[b].area_m2 / 1e6 for b in basins]), {"units": "km2", "long_name": "basin area (forcing header)"}),
-        "huc_02": ("basin", attributes["huc_02"].astype(str).to_numpy(dtype=object), {"long_name": "USGS water-resources region (HUC-02)"}),
+        "lat": ("basin", attributes["gauge_lat"].to_numpy("float64"),
+                {"units": "degrees_north", "long_name": "gauge latitude"}),
+        "lon": ("basin", attributes["gauge_lon"].to_numpy("float64"),
+                {"units": "degrees_east", "long_name": "gauge longitude"}),
+        "elev": ("basin", np.array([headers[b].elev for b in basins]),
+                 {"units": "m", "long_name": "basin mean elevation (forcing header)"}),
+        "area": ("basin", np.array([headers[b].area_m2 / 1e6 for b in basins]),
+                 {"units": "km2", "long_name": "basin area (forcing header)"}),
+        "huc_02": ("basin", attributes["huc_02"].astype(str).to_numpy(dtype=object),
+                   {"long_name": "USGS water-resources region (HUC-02)"}),
     }
     return xr.Dataset(variables, coords=coords)
 

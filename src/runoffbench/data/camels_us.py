@@ -174,7 +174,9 @@ def _field_counts(path: Path, first_line: int) -> Iterator[tuple[int, list[str]]
                 yield number, line.split()
 
 
-def _wrong_field_count(path: Path, first_line: int, expected: int, where: str, minimum: int | None = None) -> DataError | None:
+def _wrong_field_count(
+    path: Path, first_line: int, expected: int, where: str, minimum: int | None = None
+) -> DataError | None:
     """The error for the first line with a field count other than ``expected`` (or below
     ``minimum`` when given), or None. Only called once something is known to be wrong."""
     for number, fields in _field_counts(path, first_line):
@@ -268,7 +270,8 @@ def _dates(table: pd.DataFrame, lines: np.ndarray, where: str) -> pd.DatetimeInd
             raise DataError(f"{where}: line {lines[i]}: date {date} repeats line {lines[i - 1]}")
         earlier = np.flatnonzero(index[:i] == index[i])
         repeated = f" (and repeats line {lines[earlier[0]]})" if len(earlier) else ""
-        raise DataError(f"{where}: line {lines[i]}: date {date} follows {index[i - 1].date()}{repeated}; dates must increase day by day")
+        raise DataError(f"{where}: line {lines[i]}: date {date} follows {index[i - 1].date()}{repeated}; "
+                        "dates must increase day by day")
     return index
 
 
@@ -324,7 +327,8 @@ def _check_values(table: pd.DataFrame, lines: np.ndarray, where: str) -> None:
         sentinel = np.flatnonzero(values <= MISSING_SENTINEL)
         if len(sentinel):
             value = f"{name} = {values[sentinel[0]]:g} {units}".rstrip()
-            problems.append(_first("is a missing-value sentinel (a forcing file must have none)", sentinel, lines, table.index, value))
+            problems.append(_first("is a missing-value sentinel (a forcing file must have none)", sentinel, lines,
+                                   table.index, value))
             values = np.where(values <= MISSING_SENTINEL, np.nan, values)
         if name not in VALID_RANGES:
             continue
@@ -347,7 +351,8 @@ def _check_values(table: pd.DataFrame, lines: np.ndarray, where: str) -> None:
             if len(inverted) == 1:
                 problems.append(f"line {lines[i]} ({table.index[i].date()}): {value}")
             else:
-                problems.append(f"tmin exceeds tmax on {len(inverted)} days, first line {lines[i]} ({table.index[i].date()}): {value}")
+                problems.append(f"tmin exceeds tmax on {len(inverted)} days, first line {lines[i]} "
+                                f"({table.index[i].date()}): {value}")
     if problems:
         raise DataError(f"{where}: " + "; ".join(problems))
 

@@ -3,8 +3,8 @@
 For a set of basins, :func:`read_inputs` reads the forcing cache (docs/architecture.md, contract 1)
 and ``attributes.nc`` once into arrays (:class:`RunInputs`), and :class:`PeriodTensors` turns one
 period of them into tensors of shape (basins, days, ...) on the training device, covering the period
-plus ``sequence_length − 1`` days of context before it (or a longer spin-up for test predictions). A table of valid window
-ends (basin, day) is computed once: a window of L days ending on day e is valid when every input
+plus ``sequence_length − 1`` days of context before it (or a longer spin-up for test predictions). A
+table of valid window ends (basin, day) is computed once: a window of L days ending on day e is valid when every input
 of days e−L+1..e is finite and its target is observed (sequence-to-one: on day e; sequence-to-sequence:
 on at least one day after the warm-up). A batch is one advanced-indexing gather of windows
 (:meth:`PeriodTensors.batch`) — no per-sample Python and no DataLoader workers.
@@ -57,7 +57,7 @@ class Normalisation:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict) -> "Normalisation":
+    def from_dict(cls, data: dict) -> Normalisation:
         return cls(**data)
 
 
@@ -78,7 +78,7 @@ class RunInputs:
     def period_slice(self, period: Period) -> slice:
         return slice(self.dates.searchsorted(period.start), self.dates.searchsorted(period.end, side="right"))
 
-    def select(self, basins: list[str]) -> "RunInputs":
+    def select(self, basins: list[str]) -> RunInputs:
         """The same inputs for a subset of the basins (in the order given)."""
         rows = [self.basins.index(b) for b in basins]
         return RunInputs(basins=list(basins), dates=self.dates, dynamic=self.dynamic[rows], static=self.static[rows],
@@ -262,7 +262,8 @@ class PeriodTensors:
         def tensor(values: np.ndarray) -> torch.Tensor:
             return torch.as_tensor(np.ascontiguousarray(values), dtype=dtype, device=device)
 
-        dynamic = (inputs.dynamic[:, window] - np.asarray(n.dynamic_mean, "float32")) / np.asarray(n.dynamic_std, "float32")
+        dynamic = ((inputs.dynamic[:, window] - np.asarray(n.dynamic_mean, "float32"))
+                   / np.asarray(n.dynamic_std, "float32"))
         self.x_d = tensor(dynamic)
         self.x_s = tensor((inputs.static - np.asarray(n.static_mean, "float32")) / np.asarray(n.static_std, "float32"))
         self.x_mass = tensor(inputs.mass[:, window])

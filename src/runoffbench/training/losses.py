@@ -82,7 +82,12 @@ class Loss:
         return self.reduce(torch.cat([terms.sum(dim=(1, 2)), count.unsqueeze(0)]))
 
     def sums(
-        self, prediction: torch.Tensor, target: torch.Tensor, basin_std: torch.Tensor, basin: torch.Tensor, n_basins: int
+        self,
+        prediction: torch.Tensor,
+        target: torch.Tensor,
+        basin_std: torch.Tensor,
+        basin: torch.Tensor,
+        n_basins: int,
     ) -> torch.Tensor:
         """(K + 1, n_basins): per basin Σ of every term and the number of observed elements."""
         terms, observed = self._terms(prediction, target, basin_std)

@@ -12,8 +12,9 @@ Negative flow. A network's output can be below 0 mm/day (an LSTM's de-standardis
 bounded); with ``clip_negative`` such values are set to 0, as Kratzert et al. (2019)'s evaluation
 does ("set discharges < 0 to zero", ``evaluate_basin`` of their code), and counted: the
 ``negative_qsim`` entry of the result is the number of basin-days that were clipped (written to the
-predictions' attribute ``qsim_negative_days``, :mod:`runoffbench.predictions`). Days whose window lacks inputs (a gap, or no data before the period) get NaN. ``q`` is
-de-normalised to mm/day unless the model predicts in mm/day already.
+predictions' attribute ``qsim_negative_days``, :mod:`runoffbench.predictions`). Days whose window
+lacks inputs (a gap, or no data before the period) get NaN. ``q`` is de-normalised to mm/day unless
+the model predicts in mm/day already.
 """
 
 from __future__ import annotations

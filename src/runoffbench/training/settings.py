@@ -99,7 +99,7 @@ class TrainSettings:
         return torch.device(self.device)
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "TrainSettings":
+    def from_dict(cls, data: Mapping[str, Any]) -> TrainSettings:
         """The inverse of :meth:`to_dict` (settings as written to ``model.pt`` and ``config.yaml``)."""
         values = dict(data)
         for key in ("dynamic_inputs", "static_attributes", "seeds"):
@@ -152,16 +152,19 @@ def parse_settings(name: str, entry: Mapping[str, Any]) -> TrainSettings:
     rate = values.get("learning_rate", {1: 1e-3})
     if isinstance(rate, (int, float)) and not isinstance(rate, bool):
         rate = {1: float(rate)}
-    _check(isinstance(rate, Mapping) and len(rate) > 0, f"{where}.learning_rate", f"expected a number or {{epoch: lr}}, got {rate!r}")
+    _check(isinstance(rate, Mapping) and len(rate) > 0, f"{where}.learning_rate",
+           f"expected a number or {{epoch: lr}}, got {rate!r}")
     try:
         values["learning_rate"] = {int(k): float(v) for k, v in rate.items()}
     except (TypeError, ValueError):
         raise ConfigError(f"{where}.learning_rate: keys must be epochs and values rates, got {rate!r}") from None
     _check(all(v > 0 for v in values["learning_rate"].values()), f"{where}.learning_rate", "rates must be positive")
     settings = TrainSettings(name=name, model_options=options, **values)
-    _check(settings.optimizer in OPTIMIZERS, f"{where}.optimizer", f"unknown {settings.optimizer!r}; known: {', '.join(OPTIMIZERS)}")
+    _check(settings.optimizer in OPTIMIZERS, f"{where}.optimizer",
+           f"unknown {settings.optimizer!r}; known: {', '.join(OPTIMIZERS)}")
     _check(settings.mode in MODES, f"{where}.mode", f"unknown {settings.mode!r}; known: {', '.join(MODES)}")
-    _check(settings.training in TRAINING, f"{where}.training", f"unknown {settings.training!r}; known: {', '.join(TRAINING)}")
+    _check(settings.training in TRAINING, f"{where}.training",
+           f"unknown {settings.training!r}; known: {', '.join(TRAINING)}")
     for key in ("sequence_length", "epochs", "batch_size", "max_nan_batches"):
         value = getattr(settings, key)
         _check(isinstance(value, int) and value >= 1, f"{where}.{key}", f"expected a positive integer, got {value!r}")
@@ -171,12 +174,14 @@ def parse_settings(name: str, entry: Mapping[str, Any]) -> TrainSettings:
         value = getattr(settings, key)
         _check(value is None or (isinstance(value, int) and not isinstance(value, bool) and value >= 1),
                f"{where}.{key}", f"expected a positive integer or null, got {value!r}")
-    _check(settings.test_warmup is None or (isinstance(settings.test_warmup, int) and not isinstance(settings.test_warmup, bool)
-                                            and settings.test_warmup >= 0),
+    _check(settings.test_warmup is None
+           or (isinstance(settings.test_warmup, int) and not isinstance(settings.test_warmup, bool)
+               and settings.test_warmup >= 0),
            f"{where}.test_warmup", f"expected days >= 0 or null, got {settings.test_warmup!r}")
     _check(isinstance(settings.clip_negative_flow, bool), f"{where}.clip_negative_flow",
            f"expected true or false, got {settings.clip_negative_flow!r}")
-    _check(settings.clip_grad_norm is None or settings.clip_grad_norm > 0, f"{where}.clip_grad_norm", "must be positive or null")
+    _check(settings.clip_grad_norm is None or settings.clip_grad_norm > 0, f"{where}.clip_grad_norm",
+           "must be positive or null")
     _check(settings.target_noise_std >= 0, f"{where}.target_noise_std", "must be >= 0")
     _check(settings.target_noise in TARGET_NOISE_FORMS, f"{where}.target_noise",
            f"unknown {settings.target_noise!r}; known: {', '.join(TARGET_NOISE_FORMS)}")

@@ -5,8 +5,8 @@ draw the epoch's batches (:meth:`Trainer.epoch_batches`), and for each batch gat
 Gaussian noise to the target (:func:`add_target_noise`), compute the loss on the last day
 (sequence-to-one) or on the days after the warm-up (sequence-to-sequence) in the loss's units
 (:attr:`~runoffbench.training.losses.Loss.units`: mm/day for NSE*, whatever the model predicts),
-clip the gradient norm and step the optimiser (Adam or Adadelta). A non-finite loss skips the batch with a warning; ``max_nan_batches`` of them in a row
-abort with a :class:`TrainingError`.
+clip the gradient norm and step the optimiser (Adam or Adadelta). A non-finite loss skips the batch
+with a warning; ``max_nan_batches`` of them in a row abort with a :class:`TrainingError`.
 
 Regional training (one model): the batches are a random permutation of all valid training windows
 (the first ``batches_per_epoch`` × ``batch_size`` of it, if set); the loss is the batch mean; the
@@ -33,8 +33,10 @@ torch, early-stopping state, log rows, the run's fingerprint) is written atomica
 fingerprint (:func:`~runoffbench.training.saved_run.run_fingerprint`: settings, seed, periods,
 basins, input data, code) — resumes from it and, on the CPU, reaches the same final weights as an
 uninterrupted run. A checkpoint of another run is ignored with a log line naming what differs, and
-one that is not made of tensors and plain values is refused (:func:`~runoffbench.training.saved_run.load_tensors`). The epoch log goes to ``training_log.csv`` (epoch, lr, loss, validation_loss,
-skipped_batches, seconds; local training adds basins_training, the basins not yet stopped).
+one that is not made of tensors and plain values is refused
+(:func:`~runoffbench.training.saved_run.load_tensors`). The epoch log goes to ``training_log.csv``
+(epoch, lr, loss, validation_loss, skipped_batches, seconds; local training adds basins_training,
+the basins not yet stopped).
 """
 
 from __future__ import annotations

@@ -68,8 +68,13 @@ import xarray as xr
 from runoffbench.data.synthetic.attributes import assemble_tables, landscape_attributes
 from runoffbench.data.synthetic.basins import make_basins
 from runoffbench.data.synthetic.signatures import climate_indices, hydro_signatures
-from runoffbench.data.synthetic.truth_models import (ALL_PARAMETER_NAMES, STRUCTURES, TRUTH_MODELS,
-                                                     assign_structures, simulate_truth)
+from runoffbench.data.synthetic.truth_models import (
+    ALL_PARAMETER_NAMES,
+    STRUCTURES,
+    TRUTH_MODELS,
+    assign_structures,
+    simulate_truth,
+)
 from runoffbench.data.synthetic.weather import generate_weather
 from runoffbench.data.synthetic.writer import FORCING_COLUMNS, write_dataset
 from runoffbench.errors import ConfigError
@@ -187,7 +192,8 @@ def _products(weather: dict[str, np.ndarray], daymet_bias: np.ndarray, nldas_bia
 
 def _observed_flow(q_true_mm: np.ndarray, area_m2: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Observed discharge [cfs]: 5 % noise, 3 significant digits and 2 decimals, multi-day gaps as NaN."""
-    cfs = q_true_mm * np.exp(rng.normal(0.0, 0.05, q_true_mm.shape)) * area_m2[:, None] * 1e6 / (CUBIC_FOOT_MM3 * 86400.0)
+    cfs = (q_true_mm * np.exp(rng.normal(0.0, 0.05, q_true_mm.shape)) * area_m2[:, None] * 1e6
+           / (CUBIC_FOOT_MM3 * 86400.0))
     magnitude = np.floor(np.log10(np.where(cfs > 0, cfs, 1.0)))
     digits = (2 - magnitude).astype(int)
     cfs = np.round(np.round(cfs * 10.0**digits) / 10.0**digits, 2) + 0.0

@@ -58,7 +58,7 @@ import pandas as pd
 
 from runoffbench.data.synthetic import kernels
 from runoffbench.models.conceptual import exphydro, sacsma_snow17
-from runoffbench.models.conceptual.pet import LATENT_HEAT, extraterrestrial_radiation, hamon, priestley_taylor
+from runoffbench.models.conceptual.pet import LATENT_HEAT, extraterrestrial_radiation, priestley_taylor
 
 #: days of the spin-up (the first years repeated in front of the period)
 SPINUP_DAYS = 3 * 365

@@ -70,9 +70,9 @@ def forcing_text(frame: pd.DataFrame, lat: float, elev: float, area_m2: int, pro
              for y, m, d in zip(frame.index.year, frame.index.month, frame.index.day)]
     values = frame.loc[:, list(FORCING_COLUMNS)].to_numpy().tolist()
     if spec["fixed_decimals"]:
-        rows = ["%s\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f\t%.2f" % (d, *v) for d, v in zip(dates, values)]
+        rows = ["\t".join([d, *(f"{x:.2f}" for x in v)]) for d, v in zip(dates, values)]
     else:
-        rows = ["%s\t%r\t%r\t%r\t%r\t%r\t%r\t%r" % (d, *v) for d, v in zip(dates, values)]
+        rows = ["\t".join([d, *(repr(x) for x in v)]) for d, v in zip(dates, values)]
     body = "\n".join(rows) + ("\n" if spec["final_newline"] else "")
     return header_lines(lat, elev, area_m2) + spec["header"] + "\n" + body
 

@@ -232,7 +232,8 @@ def parameter_array(params: Mapping[str, float] | Sequence[float] | np.ndarray) 
         return np.array([float(params[name]) for name in PARAMETER_NAMES])
     array = np.asarray(params, dtype=np.float64)
     if array.shape[-1] != len(PARAMETER_NAMES):
-        raise ConfigError(f"EXP-HYDRO needs {len(PARAMETER_NAMES)} parameters {PARAMETER_NAMES}, got shape {array.shape}")
+        raise ConfigError(f"EXP-HYDRO needs {len(PARAMETER_NAMES)} parameters {PARAMETER_NAMES}, "
+                          f"got shape {array.shape}")
     return array
 
 

@@ -186,7 +186,8 @@ class DeltaHBV(NeuralModel):
         components = self.option("components", default)
         if components < 1 or (self.variant.single_component and components != 1):
             allowed = "1" if self.variant.single_component else "a positive integer"
-            raise ConfigError(f"models.{self._name()}.components: {self.variant_name} needs {allowed}, got {components}")
+            raise ConfigError(f"models.{self._name()}.components: {self.variant_name} needs {allowed}, "
+                              f"got {components}")
         return components
 
     def physical_parameters(

@@ -65,6 +65,7 @@ from runoffbench.errors import ConfigError
 from runoffbench.models.nn.base import NeuralModel
 from runoffbench.models.nn.kernels import mclstm_sequence
 
+
 class MCLSTM(NeuralModel):
     """MC-LSTM with precipitation as mass input and trash cells excluded from streamflow.
 
