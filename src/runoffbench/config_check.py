@@ -199,7 +199,13 @@ def _check_analyses(config, problems: list[str]) -> None:
 
 def check_config(config: Mapping[str, Any]) -> None:
     """:class:`ConfigError` listing every problem the schema cannot see (module docstring)."""
+    from runoffbench.experiment import SweepError, expand_models
+
     problems: list[str] = []
+    try:  # every check sees the runs of a sweep, as the rules do
+        config = {**config, "models": expand_models(config.get("models") or {})}
+    except SweepError as error:
+        raise ConfigError(f"1 problem(s) in the configuration:\n  {error}") from None
     _check_splits(config, problems)
     _check_models(config, problems)
     _check_evaluation(config, problems)

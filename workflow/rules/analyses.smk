@@ -12,7 +12,7 @@ rule analyse:
         f"{RESULTS}/analyses/{ANALYSIS_RUN}.csv",
     wildcard_constraints:
         analysis="|".join(ANALYSES) or "^$",
-        model="|".join(NN_MODELS) or "^$",
+        model=NN_MODEL_NAMES,
         member=r"\d+",
     params:
         args=analysis_args,

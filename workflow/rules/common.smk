@@ -1,6 +1,8 @@
 import json
 from pathlib import Path
 
+from runoffbench.experiment import SweepError, expand_models
+
 # Paths and small helpers shared by the rules. Everything here is derived from the validated
 # config; nothing reads data files at parse time, so the DAG builds before any data exists.
 
@@ -56,7 +58,10 @@ def compared_forcings():
 
 
 SPLITS = list(config["splits"])
-MODELS = config.get("models", {})
+try:  # sweeps: one entry per combination of factor levels (runoffbench.experiment)
+    MODELS = expand_models(config.get("models", {}))
+except SweepError as error:
+    raise ValueError(f"config key {error}") from None
 
 #: model kind -> function(name, model config) -> [(forcing, split, [members]), ...]: the runs the rule of
 #: that kind writes (runs/<model>/<forcing>/<split>/<member>/predictions.nc). Each model stage's .smk

@@ -17,7 +17,7 @@ rule train:
         config=f"{RESULTS}/runs/{TRAIN_RUN}/config.yaml",
         failures=f"{RESULTS}/runs/{TRAIN_RUN}/failures.csv",
     wildcard_constraints:
-        model="|".join(NN_MODELS) or "^$",
+        model=NN_MODEL_NAMES,
         forcing="|".join(FORCINGS),
         split="|".join(SPLITS),
         member=r"\d+",

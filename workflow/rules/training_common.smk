@@ -1,10 +1,13 @@
 # Settings and helpers of the train rule (training.smk), derived from the validated config.
 import json
+import re
 import shlex
 
 TRAINING = config.get("training", {})
 NN_MODELS = {name: spec for name, spec in MODELS.items() if spec["kind"] == "nn"}
 TRAIN_RUN = "{model}/{forcing}/{split}/{member}"
+#: wildcard constraint matching exactly the nn models' run names (swept names hold regex characters)
+NN_MODEL_NAMES = "|".join(re.escape(name) for name in NN_MODELS) or "^$"
 
 
 def nn_runs(name, spec):
@@ -22,9 +25,12 @@ MODEL_RUNS["nn"] = nn_runs
 
 
 def train_args(wildcards):
-    """--settings (the models entry as JSON) and --periods for a split defined in the config."""
-    spec = {k: v for k, v in NN_MODELS[wildcards.model].items() if k not in ("kind", "forcings", "splits")}
+    """--settings (the models entry as JSON), --factors of a swept run, --periods of a split defined in the config."""
+    entry = NN_MODELS[wildcards.model]
+    spec = {k: v for k, v in entry.items() if k not in ("kind", "forcings", "splits", "factors", "base_model")}
     args = [f"--settings {shlex.quote(json.dumps(spec))}"]
+    if entry.get("factors"):
+        args.append(f"--factors {shlex.quote(json.dumps(entry['factors']))}")
     periods = config["splits"][wildcards.split]
     if periods is not None:
         args.append(f"--periods {shlex.quote(json.dumps(periods))}")

@@ -26,6 +26,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     p.add_argument("--settings", metavar="JSON", help="the config entry models.<name> as JSON")
     p.add_argument("--set", action="append", type=key_value, default=[], metavar="KEY=VALUE",
                    help="override one setting, VALUE parsed as YAML, e.g. hidden_size=64 (repeatable)")
+    p.add_argument("--factors", metavar="JSON", help="factor -> level of a swept run (runoffbench.experiment), "
+                   "written to config.yaml and the predictions' attributes")
     p.add_argument("--cache", type=Path, metavar="FORCING.nc", help="forcing cache data/cache/<dataset>/<forcing>.nc")
     p.add_argument("--attributes", type=Path, help="attributes.nc of the dataset")
     p.add_argument("--basins", type=Path, metavar="FILE", help="basin list file, one id per line")
@@ -61,10 +63,10 @@ def _run_description(args: argparse.Namespace) -> dict:
     if args.device:
         settings["device"] = args.device
     description["settings"] = settings
-    for key in ("name", "cache", "attributes", "basins", "forcing", "seed", "output", "split", "periods"):
+    for key in ("name", "cache", "attributes", "basins", "forcing", "seed", "output", "split", "periods", "factors"):
         value = getattr(args, key)
         if value is not None:
-            description[key] = json.loads(value) if key == "periods" else value
+            description[key] = json.loads(value) if key in ("periods", "factors") else value
     description.setdefault("name", settings.get("model"))
     missing = [k for k in ("name", "cache", "attributes", "basins", "split", "output") if not description.get(k)]
     if missing:
@@ -86,6 +88,7 @@ def run(args: argparse.Namespace) -> int:
     basins = read_basin_list(basins) if isinstance(basins, (str, Path)) else [str(b) for b in basins]
     cache = Path(description["cache"])
     path = train_run(settings, cache, description["attributes"], basins, periods, int(description.get("seed", 0)),
-                     description["output"], description.get("forcing") or cache.stem, split)
+                     description["output"], description.get("forcing") or cache.stem, split,
+                     factors=description.get("factors"))
     print(f"wrote {path}")
     return 0

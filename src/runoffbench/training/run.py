@@ -110,8 +110,12 @@ def train_run(
     output: str | Path,
     forcing: str,
     split: str,
+    factors: Mapping[str, str] | None = None,
 ) -> Path:
-    """Train one model and write the run directory ``output``; returns the predictions' path."""
+    """Train one model and write the run directory ``output``; returns the predictions' path.
+
+    ``factors`` (factor → level label) name the levels of a swept run (:mod:`runoffbench.experiment`);
+    they go to ``config.yaml`` and to the predictions' attributes ``factor:<factor>``."""
     output = Path(output)
     model_class = get_model(settings.model)
     get_loss(settings.loss)
@@ -158,6 +162,7 @@ def train_run(
         "cache": str(cache),
         "attributes": str(attributes),
         "device": str(device),
+        "factors": dict(factors or {}),
     }
     write_text_atomic(output / "config.yaml", yaml.safe_dump(resolved, sort_keys=False))
     pooled_std = float(np.nanstd(inputs.target[:, inputs.period_slice(periods["train"])]))
@@ -167,7 +172,7 @@ def train_run(
     trainer.fit()
     save_trained_model(output / MODEL_FILE, model, normalisation.to_dict(), settings.to_dict(), options)
     dataset = predict_test_period(model, settings, inputs, normalisation, periods, device, forcing=forcing,
-                                  split=split, member=seed)
+                                  split=split, member=seed, factors=factors)
     written = write_predictions(dataset, output / "predictions.nc")
     # the run is complete: its checkpoint only served an interrupted training, and a re-run of a finished
     # run (snakemake --forcerun) must train again rather than ship these weights
@@ -183,7 +188,8 @@ def prediction_tensors(inputs, settings: TrainSettings, normalisation, periods: 
 
 
 def predict_test_period(model, settings: TrainSettings, inputs, normalisation, periods: Mapping[str, Period],
-                        device, *, forcing: str, split: str, member: int | str):
+                        device, *, forcing: str, split: str, member: int | str,
+                        factors: Mapping[str, str] | None = None):
     """The prediction dataset (contract 2) of ``model`` over ``periods["test"]``: the one path from a
     model to its predictions, after training and when a saved run is reloaded (:func:`repredict`)."""
     model_class = type(model)
@@ -201,7 +207,8 @@ def predict_test_period(model, settings: TrainSettings, inputs, normalisation, p
                             forcing=forcing, split=split, member=member, fluxes=fluxes,
                             attrs={"model_class": model_class.__name__, "training": settings.training,
                                    "qsim_negative_days": negative,
-                                   "qsim_negative_clipped": int(settings.clip_negative_flow)})
+                                   "qsim_negative_clipped": int(settings.clip_negative_flow),
+                                   **{f"factor:{k}": str(v) for k, v in (factors or {}).items()}})
 
 
 def _saved_periods(run, test: Period | None) -> dict[str, Period]:
@@ -242,4 +249,5 @@ def repredict(run_dir: str | Path, cache: str | Path | None = None, test: Period
     check_period(inputs, periods["test"], "test", cache)
     forcing = config["forcing"] if cache == Path(config["cache"]) else cache.stem
     return predict_test_period(run.model, run.settings, inputs, run.normalisation, periods, torch.device(device),
-                               forcing=forcing, split=split or config["split"], member=config["seed"])
+                               forcing=forcing, split=split or config["split"], member=config["seed"],
+                               factors=config.get("factors"))

@@ -119,7 +119,7 @@ class TrainSettings:
 
 _OWN_KEYS = {f.name for f in fields(TrainSettings)} - {"name", "model_options"}
 #: keys of a models.<name> entry that are not model options (``options`` holds more of them)
-_WORKFLOW_KEYS = {"kind", "options", "forcings", "splits"}
+_WORKFLOW_KEYS = {"kind", "options", "forcings", "splits", "sweep", "factors", "base_model"}
 
 
 def _check(condition: bool, key: str, message: str) -> None:
