@@ -41,7 +41,8 @@ def test_basins_or_observations_that_do_not_match_are_named():
     with pytest.raises(DataError, match=r"alien.nc: basins \['09999999'\] are not in the forcing cache"):
         evaluate_predictions(alien, cache, ["NSE"], source="alien.nc")
     run["qobs"] = run["qobs"].where(run["basin"] != "02000002", run["qobs"] * 2)
-    with pytest.raises(DataError, match=r"qobs differs from the forcing cache's observations for basins \['02000002'\]"):
+    differs = r"qobs differs from the forcing cache's observations for basins \['02000002'\]"
+    with pytest.raises(DataError, match=differs):
         evaluate_predictions(run, cache, ["NSE"], source="other.nc")
 
 
@@ -74,9 +75,11 @@ def test_ensemble_is_the_member_mean_and_cli_round_trip(tmp_path):
     output = tmp_path / "ensemble" / "predictions.nc"
     assert main(["ensemble", *map(str, paths), "--output", str(output)]) == 0
     metrics = tmp_path / "metrics" / "m" / "daymet" / "test_split" / "ensemble.csv"
-    periods = '{"train": {"start": "1995-10-01", "end": "1999-09-30"}, "test": {"start": "1999-10-01", "end": "2001-09-30"}}'
-    assert main(["evaluate", "--predictions", str(output), "--cache", str(tmp_path / "cache.nc"), "--split", "test_split",
-                 "--periods", periods, "--metrics", "NSE", "Peak-Timing", "--output", str(metrics)]) == 0
+    periods = ('{"train": {"start": "1995-10-01", "end": "1999-09-30"}, '
+               '"test": {"start": "1999-10-01", "end": "2001-09-30"}}')
+    assert main(["evaluate", "--predictions", str(output), "--cache", str(tmp_path / "cache.nc"),
+                 "--split", "test_split", "--periods", periods, "--metrics", "NSE", "Peak-Timing",
+                 "--output", str(metrics)]) == 0
     table = pd.read_csv(metrics, dtype={"basin": str})
     assert list(table.columns) == ["basin", "NSE", "Peak-Timing"] and list(table["basin"]) == BASINS
     assert main(["evaluate", "--predictions", str(output), "--cache", str(tmp_path / "cache.nc"),

@@ -5,8 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from runoffbench.evaluation.information import (KSG_NEIGHBOURS, histogram_mutual_information,
-                                                ksg_mutual_information)
+from runoffbench.evaluation.information import KSG_NEIGHBOURS, histogram_mutual_information, ksg_mutual_information
 from runoffbench.evaluation.metrics import METRICS
 
 ONE_WATER_YEAR = 365

@@ -7,8 +7,12 @@ import pytest
 import xarray as xr
 
 from runoffbench.errors import ConfigError, DataError
-from runoffbench.evaluation.across_basins import (baseflow_index, baseflow_index_correlation, basins_with_gaps,
-                                                  kge_skill_score)
+from runoffbench.evaluation.across_basins import (
+    baseflow_index,
+    baseflow_index_correlation,
+    basins_with_gaps,
+    kge_skill_score,
+)
 from runoffbench.evaluation.information import mutual_information_pooled
 from runoffbench.evaluation.metrics import METRICS, calculate_metrics
 

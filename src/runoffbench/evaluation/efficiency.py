@@ -22,8 +22,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from runoffbench.evaluation.series import (MetricUndefined, PairedSeries, per_basin_metric, require_points,
-                                           require_varying)
+from runoffbench.evaluation.series import (
+    MetricUndefined,
+    PairedSeries,
+    per_basin_metric,
+    require_points,
+    require_varying,
+)
 
 
 @per_basin_metric("NSE")

@@ -10,8 +10,8 @@ a basin whose metrics cannot be computed gets NaN and the reason is logged, neve
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 import pandas as pd

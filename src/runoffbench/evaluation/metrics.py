@@ -18,7 +18,7 @@ score, baseflow-index correlation) are in :mod:`runoffbench.evaluation.informati
 """
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
