@@ -49,6 +49,8 @@ localrules:
     evaluation_table,
     run_summary,
     evaluation_figure,
+    analysis_table,
+    analysis_figure,
 
 
 rule all:

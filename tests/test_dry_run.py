@@ -97,6 +97,8 @@ def expected_jobs(config: dict) -> Counter:
     for analysis in (config.get("analyses") or {}).values():  # one job per run of an analysed nn model
         analysed = analysis.get("models") or [n for n, spec in models.items() if spec["kind"] == "nn"]
         jobs["analyse"] += sum(len(models[m].get("seeds", [0])) * len(forcings) * len(splits) for m in analysed)
+        jobs["analysis_table"] += 1
+        jobs["analysis_figure"] += 1
     if members:
         ensembles = sum(len(m) > 1 for m in members.values())
         jobs["ensemble"] = ensembles

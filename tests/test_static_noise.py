@@ -69,3 +69,22 @@ def test_cli_and_a_run_without_statics(runs, tmp_path):
     assert list(written.columns) == ["basin", "sigma", "draw", "NSE", "model", "forcing", "split", "member", "seed"]
     with pytest.raises(ConfigError, match="needs a model with static inputs"):
         analyse_run(runs["lstm"], sigmas=[0.1], draws=1)
+
+
+def test_the_figure_draws_a_box_per_sigma_and_model(runs, tmp_path):
+    import matplotlib.pyplot as plt
+
+    from runoffbench.plots.static_noise import plot_static_noise
+
+    table = analyse_run(runs["ealstm"], sigmas=[0.5, 2.0], draws=3, seed=0, draws_per_batch=7)
+    table = pd.concat([table, table.assign(model="ealstm_copy")])
+    fig = plot_static_noise(table)
+    ax = fig.axes[0]
+    assert len(ax.patches) == 3 * 2  # boxes: 3 sigmas (0 included) x 2 models
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["0", "0.5", "2"]
+    assert ax.get_title(loc="left") == "3 basins, 3 draws per basin and σ"
+    plt.close(fig)
+    table.to_csv(tmp_path / "a.csv", index=False)
+    assert main(["analyse", "static_noise", "--collect", str(tmp_path / "a.csv"), str(tmp_path / "a.csv"),
+                 "--output", str(tmp_path / "joined.csv")]) == 0
+    assert len(pd.read_csv(tmp_path / "joined.csv")) == 2 * len(table)

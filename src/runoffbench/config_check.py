@@ -183,9 +183,15 @@ def _check_evaluation(config, problems: list[str]) -> None:
 
 def _check_analyses(config, problems: list[str]) -> None:
     """Every analysis names nn models of the config that it can analyse."""
+    from runoffbench.plots.registry import FIGURES
+
     models = config.get("models") or {}
     nn = {name for name, entry in models.items() if entry.get("kind") == "nn"}
+    taken = (set(FIGURES) | {"metrics", "hydrographs", "failures"} | set(config.get("tables") or {})) - {"static_noise"}
     for name, entry in (config.get("analyses") or {}).items():
+        if name in taken:
+            problems.append(f"analyses.{name}: the id names its table and figure, and {name!r} is taken by another "
+                            "table or figure; choose another id")
         chosen = entry.get("models") or sorted(nn)
         unknown = [m for m in chosen if m not in nn]
         if unknown:

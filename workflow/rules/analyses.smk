@@ -30,3 +30,39 @@ rule analyse:
     shell:
         "runoffbench analyse {params.args} --run {params.run_dir} --cache {input.cache} --output {output} "
         "> {log} 2>&1"
+
+
+rule analysis_table:
+    input:
+        lambda wildcards: analysis_tables(wildcards.analysis),
+    output:
+        f"{RESULTS}/tables/{{analysis}}.csv",
+    wildcard_constraints:
+        analysis="|".join(ANALYSES) or "^$",
+    log:
+        f"{RESULTS}/logs/analyses/{{analysis}}.log",
+    conda:
+        "../../envs/analysis.yaml"
+    params:
+        kind=lambda wildcards: ANALYSES[wildcards.analysis]["kind"],
+    shell:
+        "runoffbench analyse {params.kind} --collect {input} --output {output} > {log} 2>&1"
+
+
+# The figure of an analysis, named by its id, drawn by the registered figure of its kind.
+rule analysis_figure:
+    input:
+        f"{RESULTS}/tables/{{analysis}}.csv",
+    output:
+        pdf=f"{RESULTS}/figures/{{analysis}}.pdf",
+        png=f"{RESULTS}/figures/{{analysis}}.png",
+    wildcard_constraints:
+        analysis="|".join(ANALYSES) or "^$",
+    params:
+        kind=lambda wildcards: ANALYSES[wildcards.analysis]["kind"],
+    log:
+        f"{RESULTS}/logs/figures/{{analysis}}.log",
+    conda:
+        "../../envs/analysis.yaml"
+    shell:
+        "runoffbench figure {params.kind} --table {input} --output {output.pdf} > {log} 2>&1"

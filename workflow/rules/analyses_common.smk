@@ -24,15 +24,23 @@ def analysis_args(wildcards):
     return " ".join(args)
 
 
-def analysis_outputs():
-    """Every analysis table of every run the analyses read (contract 6)."""
+def analysis_tables(name):
+    """The per-run tables of analysis ``name`` (contract 6), one per run of every model it reads."""
+    spec = ANALYSES[name]
     return [
         f"{RESULTS}/analyses/{name}/{model}/{forcing}/{split}/{member}.csv"
-        for name, spec in ANALYSES.items()
         for model in analysed_models(name, spec)
         for forcing, split, members in nn_runs(model, NN_MODELS[model])
         for member in members
     ]
+
+
+def analysis_outputs():
+    """Every analysis's per-run tables, its experiment table and its figure."""
+    outputs = [path for name in ANALYSES for path in analysis_tables(name)]
+    outputs += [f"{RESULTS}/tables/{name}.csv" for name in ANALYSES]
+    outputs += [f"{RESULTS}/figures/{name}.{ext}" for name in ANALYSES for ext in ("pdf", "png")]
+    return outputs
 
 
 STAGE_OUTPUTS.append(analysis_outputs)

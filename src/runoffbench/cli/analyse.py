@@ -17,7 +17,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         "each; the draws are batched --draws-per-batch at a time.",
     )
     p.add_argument("analysis", choices=("static_noise",), help="the analysis")
-    p.add_argument("--run", dest="run_dir", required=True, type=Path, metavar="RUNDIR", help="a trained run")
+    p.add_argument("--run", dest="run_dir", type=Path, metavar="RUNDIR", help="a trained run")
+    p.add_argument("--collect", nargs="+", type=Path, metavar="TABLE.csv",
+                   help="instead of --run: concatenate these per-run tables of the analysis into --output")
     p.add_argument("--sigma", dest="sigmas", type=float, action="append", metavar="S",
                    help="noise standard deviation (repeatable; default 0.1, 0.2, ..., 1.0 as the paper)")
     p.add_argument("--draws", type=int, default=50, help="draws per basin and sigma (default 50, the paper's)")
@@ -31,9 +33,20 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
 
 
 def run(args: argparse.Namespace) -> int:
+    import pandas as pd
+
     from runoffbench.analysis.static_noise import PAPER_SIGMAS, analyse_run
+    from runoffbench.errors import ConfigError
     from runoffbench.io import write_text_atomic
 
+    if (args.run_dir is None) == (args.collect is None):
+        raise ConfigError("runoffbench analyse: give either --run (analyse a run) or --collect (join run tables)")
+    if args.collect:
+        table = pd.concat([pd.read_csv(path, dtype={"basin": str, "member": str}) for path in args.collect],
+                          ignore_index=True)
+        args.output.parent.mkdir(parents=True, exist_ok=True)
+        print(f"wrote {write_text_atomic(args.output, table.to_csv(index=False))}")
+        return 0
     table = analyse_run(args.run_dir, sigmas=args.sigmas or PAPER_SIGMAS, draws=args.draws, seed=args.seed,
                         draws_per_batch=args.draws_per_batch, cache=args.cache, device=args.device)
     args.output.parent.mkdir(parents=True, exist_ok=True)

@@ -20,6 +20,7 @@ from runoffbench.plots.hydrographs import plot_hydrographs
 from runoffbench.plots.mass_bias_by_huc import plot_mass_bias_by_huc
 from runoffbench.plots.mass_bias_map import plot_mass_bias_map
 from runoffbench.plots.precip_bias import plot_precip_bias_by_huc
+from runoffbench.plots.static_noise import plot_static_noise
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,10 @@ FIGURES: dict[str, FigureSpec] = {
     "basin_map": FigureSpec(
         function=plot_basin_map,
         table="water_balance",
+    ),
+    "static_noise": FigureSpec(  # drawn per analysis of kind static_noise (analyses.smk)
+        function=plot_static_noise,
+        table="static_noise",
     ),
     "precip_bias_by_huc": FigureSpec(
         function=plot_precip_bias_by_huc,
