@@ -1,28 +1,27 @@
 # Settings and helpers of the calibration rules (calibration.smk), derived from the validated config.
 
 CALIBRATION = config.get("calibration", {})
-CONCEPTUAL_MODELS = [name for name, spec in config.get("models", {}).items() if spec["kind"] == "conceptual"]
+CONCEPTUAL_MODELS = [name for name, spec in MODELS.items() if spec["kind"] == "conceptual"]
 CALIBRATION_CHUNKS = CALIBRATION.get("n_chunks", 1)
 CALIBRATION_ALGORITHM = CALIBRATION.get("algorithm", "sceua")
 CALIBRATION_RUN = "{model}/{forcing}/{split}/{member}"
 
 
+#: keys of the `calibration` section that are CalibrationSettings fields (the rest: jobs and resources)
+CALIBRATION_SETTINGS = ("algorithm", "evaluations", "trials", "objective", "spinup_years", "seed", "max_failed_share")
+
+
 def calibration_args(wildcards):
-    """CLI arguments from `calibration` and `models.<model>` (bounds, options)."""
-    model = config["models"][wildcards.model]
-    args = [
-        f"--algorithm {CALIBRATION_ALGORITHM}",
-        f"--evaluations {CALIBRATION.get('evaluations', 10000)}",
-        f"--trials {CALIBRATION.get('trials', 1)}",
-        f"--objective {CALIBRATION.get('objective', 'rmse')}",
-        f"--spinup-years {CALIBRATION.get('spinup_years', 2)}",
-        f"--max-failed-share {CALIBRATION.get('max_failed_share', 0.5)}",
-        split_periods(wildcards),
-    ]
-    args += [f"--bound {p}={lo},{hi}" for p, (lo, hi) in model.get("bounds", {}).items()]
-    args += [f"--option {k}={v}" for k, v in model.get("options", {}).items()]
-    args += [f"--algorithm-option {k}={v}" for k, v in CALIBRATION.get(CALIBRATION_ALGORITHM, {}).items()]
-    return " ".join(a for a in args if a)
+    """--settings (the `calibration` section with the model's bounds and options) and the split's --periods."""
+    model = MODELS[wildcards.model]
+    settings = {key: CALIBRATION[key] for key in CALIBRATION_SETTINGS if key in CALIBRATION}
+    settings.update(algorithm_options=CALIBRATION.get(CALIBRATION_ALGORITHM, {}), bounds=model.get("bounds", {}),
+                    model_options=model.get("options", {}))
+    return " ".join(a for a in (settings_arg(settings), split_periods(wildcards)) if a)
+
+
+# the conceptual kind's runs: one per forcing x split, its member the calibration seed
+MODEL_RUNS["conceptual"] = lambda name, spec: [(f, s, [CALIBRATION.get("seed", 0)]) for f in FORCINGS for s in SPLITS]
 
 
 def calibration_chunk_dirs(wildcards):

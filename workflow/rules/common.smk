@@ -1,4 +1,5 @@
 import json
+import shlex
 from pathlib import Path
 
 from runoffbench.experiment import SweepError, expand_models
@@ -111,6 +112,11 @@ def check_slurm_settings():
 
 onstart:
     check_slurm_settings()
+
+
+def settings_arg(settings):
+    """--settings JSON: how every model rule hands its config entry to its command (train, calibrate)."""
+    return f"--settings {shlex.quote(json.dumps(settings))}"
 
 
 def split_periods(wildcards):

@@ -4,13 +4,6 @@ EVALUATION = config.get("evaluation", {})
 EVALUATION_SPLIT = EVALUATION.get("split") or SPLITS[0]
 METRICS_ARG = " ".join(EVALUATION.get("metrics", ["all"]))
 
-if "CONCEPTUAL_MODELS" in globals():  # calibration.smk: one run per forcing x split, member = the seed
-    MODEL_RUNS.setdefault(
-        "conceptual",
-        lambda name, spec: [(f, s, [config.get("calibration", {}).get("seed", 0)]) for f in FORCINGS for s in SPLITS],
-    )
-
-
 def evaluation_runs():
     """{(model, forcing, split): [members]} of every model whose kind has a producing rule."""
     found = {}

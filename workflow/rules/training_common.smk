@@ -28,13 +28,11 @@ def train_args(wildcards):
     """--settings (the models entry as JSON), --factors of a swept run, --periods of a split defined in the config."""
     entry = NN_MODELS[wildcards.model]
     spec = {k: v for k, v in entry.items() if k not in ("kind", "forcings", "splits", "factors", "base_model")}
-    args = [f"--settings {shlex.quote(json.dumps(spec))}"]
+    args = [settings_arg(spec)]
     if entry.get("factors"):
         args.append(f"--factors {shlex.quote(json.dumps(entry['factors']))}")
-    periods = config["splits"][wildcards.split]
-    if periods is not None:
-        args.append(f"--periods {shlex.quote(json.dumps(periods))}")
-    return " ".join(args)
+    args.append(split_periods(wildcards))
+    return " ".join(a for a in args if a)
 
 
 def training_outputs():

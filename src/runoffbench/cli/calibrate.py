@@ -7,16 +7,11 @@ import logging
 import time
 from pathlib import Path
 
-from runoffbench.cli.options import add_split_arguments, resolve_split
+from runoffbench.cli.options import add_split_arguments, key_value, resolve_split
 
 LOGGER = logging.getLogger(__name__)
-
-
-def _key_value(text: str) -> tuple[str, str]:
-    key, sep, value = text.partition("=")
-    if not sep or not key:
-        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
-    return key, value
+#: flags overriding a field of CalibrationSettings (whose defaults are the only ones)
+_SETTING_FLAGS = ("algorithm", "evaluations", "trials", "objective", "spinup_years", "seed", "max_failed_share")
 
 
 def _number(text: str) -> int | float:
@@ -46,27 +41,67 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
                    help="with --basins: calibrate the I-th (0-based) of N contiguous slices (default: 0/1)")
     add_split_arguments(p)
     p.add_argument("--output-dir", required=True, type=Path, help="folder for the chunk's files")
-    p.add_argument("--algorithm", default="sceua", help="sceua (default) or dds")
-    p.add_argument("--evaluations", type=int, default=10000, help="model runs per trial (default: 10000)")
-    p.add_argument("--trials", type=int, default=1,
+    defaults = _defaults()
+    p.add_argument("--settings", metavar="JSON",
+                   help="the calibration settings as JSON (keys of runoffbench.calibration.settings."
+                   "CalibrationSettings: algorithm, evaluations, trials, objective, spinup_years, seed, bounds, "
+                   "model_options, algorithm_options, max_failed_share), as the workflow passes them; the flags "
+                   "below override single keys")
+    p.add_argument("--algorithm", help=f"sceua or dds (default: {defaults['algorithm']})")
+    p.add_argument("--evaluations", type=int, help=f"model runs per trial (default: {defaults['evaluations']})")
+    p.add_argument("--trials", type=int,
                    help="independent random-start calibrations per basin, the best (training objective) kept; "
-                   "the CAMELS protocol (Newman et al. 2015) is 10 SCE-UA trials (default: 1)")
-    p.add_argument("--objective", default="rmse", help="rmse (default, as NCAR), nse or kge")
-    p.add_argument("--spinup-years", type=int, default=2, help="spin-up before each period (default: 2)")
-    p.add_argument("--seed", type=int, default=0, help="random state; the run's member (default: 0)")
-    p.add_argument("--bound", action="append", type=_key_value, default=[], metavar="PARAM=LO,HI",
+                   f"the CAMELS protocol (Newman et al. 2015) is 10 SCE-UA trials (default: {defaults['trials']})")
+    p.add_argument("--objective", help=f"rmse (as NCAR), nse or kge (default: {defaults['objective']})")
+    p.add_argument("--spinup-years", type=int,
+                   help=f"spin-up before each period (default: {defaults['spinup_years']})")
+    p.add_argument("--seed", type=int, help=f"random state; the run's member (default: {defaults['seed']})")
+    p.add_argument("--bound", action="append", type=key_value, default=[], metavar="PARAM=LO,HI",
                    help="override a parameter's calibration bounds (repeatable)")
-    p.add_argument("--option", action="append", type=_key_value, default=[], metavar="KEY=VALUE",
+    p.add_argument("--option", action="append", type=key_value, default=[], metavar="KEY=VALUE",
                    help="model option, e.g. scheme=euler for exphydro (repeatable)")
-    p.add_argument("--algorithm-option", action="append", type=_key_value, default=[], metavar="KEY=VALUE",
+    p.add_argument("--algorithm-option", action="append", type=key_value, default=[], metavar="KEY=VALUE",
                    help="algorithm setting, e.g. ngs=4 for sceua (default: from the budget) or r=0.2 for dds "
                    "(repeatable)")
-    p.add_argument("--max-failed-share", type=float, default=0.5, metavar="SHARE",
+    p.add_argument("--max-failed-share", type=float, metavar="SHARE",
                    help="fail (exit status 2, after writing failures.csv) when more than this share of the basins "
-                   "failed; a chunk in which no basin succeeded always fails (default: 0.5)")
+                   f"failed; a chunk in which no basin succeeded always fails (default: {defaults['max_failed_share']})")
     p.add_argument("--threads", type=int, default=1, help="worker processes (default: 1)")
     p.set_defaults(run=run)
     return p
+
+
+def _defaults() -> dict:
+    import dataclasses
+
+    from runoffbench.calibration.settings import CalibrationSettings
+
+    return {f.name: f.default for f in dataclasses.fields(CalibrationSettings) if f.default is not dataclasses.MISSING}
+
+
+def _settings(args: argparse.Namespace):
+    """CalibrationSettings from --settings, then the flags (ConfigError naming a bad value)."""
+    import json
+
+    from runoffbench.calibration.settings import CalibrationSettings
+    from runoffbench.errors import ConfigError
+
+    try:
+        values = json.loads(args.settings) if args.settings else {}
+    except json.JSONDecodeError as error:
+        raise ConfigError(f"--settings is not valid JSON ({error})") from None
+    values.update({key: getattr(args, key) for key in _SETTING_FLAGS if getattr(args, key) is not None})
+    for param, interval in args.bound:
+        try:
+            values.setdefault("bounds", {})[param] = [float(v) for v in interval.split(",")]
+        except ValueError:
+            raise ConfigError(f"--bound {param}={interval}: expected LO,HI") from None
+    values.setdefault("model_options", {}).update(dict(args.option))
+    values.setdefault("algorithm_options", {}).update({key: _number(value) for key, value in args.algorithm_option})
+    try:
+        return CalibrationSettings(**values)
+    except TypeError as error:
+        raise ConfigError(f"--settings: {error}") from None
 
 
 def _chunk(text: str) -> tuple[int, int]:
@@ -82,28 +117,13 @@ def _chunk(text: str) -> tuple[int, int]:
 def run(args: argparse.Namespace) -> int:
     """Calibrate the basins selected by ``args``; returns the exit status."""
     from runoffbench.calibration.chunks import calibrate_chunk, chunk_basins
-    from runoffbench.calibration.settings import CalibrationSettings
-    from runoffbench.errors import ConfigError, DataError
+    from runoffbench.data.camels_us import read_basin_list
 
-    bounds = {}
-    for param, interval in args.bound:
-        try:
-            bounds[param] = [float(v) for v in interval.split(",")]
-        except ValueError:
-            raise ConfigError(f"--bound {param}={interval}: expected LO,HI") from None
-    settings = CalibrationSettings(
-        algorithm=args.algorithm, evaluations=args.evaluations, trials=args.trials, objective=args.objective,
-        spinup_years=args.spinup_years, seed=args.seed, bounds=bounds, model_options=dict(args.option),
-        algorithm_options={key: _number(value) for key, value in args.algorithm_option},
-        max_failed_share=args.max_failed_share,
-    )
+    settings = _settings(args)
     periods = resolve_split(args)
     train, test = periods["train"], periods["test"]
-    if args.basins is not None:
-        if not args.basins.is_file():
-            raise DataError(f"basin list {args.basins} does not exist")
-        listed = [line.split()[0] for line in args.basins.read_text().splitlines() if line.strip()]
-        basins = chunk_basins(listed, *_chunk(args.chunk))
+    if args.basins is not None:  # the one basin-list reader: comments, id check, duplicates
+        basins = chunk_basins(read_basin_list(args.basins), *_chunk(args.chunk))
     else:
         basins = list(args.basin)
     started = time.perf_counter()
