@@ -166,8 +166,8 @@ def test_cli_calibrates_one_basin(cache_path, tmp_path, capsys):
 
 
 def test_cli_calibrates_a_chunk_of_a_basin_list_with_progress(cache_path, tmp_path, capsys):
-    basin_list = tmp_path / "basins.txt"
-    basin_list.write_text("\n".join(GOOD + [NO_OBSERVATIONS]) + "\n")
+    basin_list = tmp_path / "basins.txt"  # comments as every basin list may have them (read_basin_list)
+    basin_list.write_text("# the test basins\n" + "\n".join(GOOD + [NO_OBSERVATIONS]) + "  # last\n")
     status = main(["calibrate", "--model", "exphydro", "--cache", str(cache_path), "--basins", str(basin_list),
                    "--chunk", "1/2", "--split", "custom", "--periods", PERIODS, "--evaluations", "60",
                    "--algorithm-option", "ngs=2", "--output-dir", str(tmp_path / "out")])
@@ -178,6 +178,12 @@ def test_cli_calibrates_a_chunk_of_a_basin_list_with_progress(cache_path, tmp_pa
     failures = pd.read_csv(tmp_path / "out" / "failures.csv", dtype={"basin": str})
     assert failures["basin"].tolist() == [NO_OBSERVATIONS]
     assert "2/2" in capsys.readouterr().err  # the progress bar counts basins done / total
+    settings = '{"evaluations": 60, "algorithm_options": {"ngs": 2}, "objective": "nse"}'
+    assert main(["calibrate", "--model", "exphydro", "--cache", str(cache_path), "--basin", GOOD[0],
+                 "--split", "custom", "--periods", PERIODS, "--settings", settings,
+                 "--output-dir", str(tmp_path / "json")]) == 0
+    with read_predictions(tmp_path / "json" / "predictions.nc") as predictions:
+        assert predictions.attrs["objective"] == "nse" and predictions.attrs["evaluations"] == 60
 
 
 def test_a_basin_without_training_flow_is_screened_out_before_fitting(cache_path, tmp_path, monkeypatch):
