@@ -7,11 +7,10 @@ import pandas as pd
 import pytest
 
 from runoffbench.errors import DataError
+from runoffbench.paths import metrics_path, prediction_path
 from runoffbench.predictions import (
     make_predictions,
     merge_predictions,
-    metrics_path,
-    prediction_path,
     read_predictions,
     write_predictions,
 )

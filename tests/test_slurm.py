@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 import xarray as xr
 
-from runoffbench.predictions import metrics_path, prediction_path
+from runoffbench.paths import metrics_path, prediction_path
 from tests.test_workflow import copy_workflow
 
 REPO = Path(__file__).resolve().parents[1]

@@ -15,7 +15,8 @@ import pytest
 import xarray as xr
 import yaml
 
-from runoffbench.predictions import prediction_path, read_predictions
+from runoffbench.paths import prediction_path
+from runoffbench.predictions import read_predictions
 
 REPO = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.slow

@@ -28,20 +28,6 @@ REQUIRED_ATTRS = ("model", "forcing", "split", "member")
 ENSEMBLE_MEMBER = "ensemble"
 
 
-def run_dir(results: str | Path, model: str, forcing: str, split: str, member: str | int) -> Path:
-    """``<results>/runs/<model>/<forcing>/<split>/<member>`` (``results`` = ``results/<experiment>``)."""
-    return Path(results) / "runs" / model / forcing / split / str(member)
-
-
-def prediction_path(results: str | Path, model: str, forcing: str, split: str, member: str | int) -> Path:
-    return run_dir(results, model, forcing, split, member) / "predictions.nc"
-
-
-def metrics_path(results: str | Path, model: str, forcing: str, split: str, member: str | int) -> Path:
-    """``<results>/metrics/<model>/<forcing>/<split>/<member>.csv`` (contract 3)."""
-    return Path(results) / "metrics" / model / forcing / split / f"{member}.csv"
-
-
 def make_predictions(
     qsim: np.ndarray,
     qobs: np.ndarray,

@@ -5,11 +5,11 @@ include: "analyses_common.smk"
 
 rule analyse:
     input:
-        model=f"{RESULTS}/runs/{{model}}/{{forcing}}/{{split}}/{{member}}/model.pt",
-        config=f"{RESULTS}/runs/{{model}}/{{forcing}}/{{split}}/{{member}}/config.yaml",
+        model=f"{RESULTS}/{RUN}/model.pt",
+        config=f"{RESULTS}/{RUN}/config.yaml",
         cache=f"{CACHE}/{{forcing}}.nc",
     output:
-        f"{RESULTS}/analyses/{ANALYSIS_RUN}.csv",
+        f"{RESULTS}/{ANALYSIS_FILE}",
     wildcard_constraints:
         analysis="|".join(ANALYSES) or "^$",
         model=NN_MODEL_NAMES,
@@ -22,9 +22,9 @@ rule analyse:
         gpu=TRAINING.get("gpus", 0),
         mem_mb=TRAINING.get("mem_mb", 4000),
     log:
-        f"{RESULTS}/logs/analyses/{ANALYSIS_RUN}.log",
+        f"{RESULTS}/logs/{ANALYSIS_FILE.removesuffix('.csv')}.log",
     benchmark:
-        f"{RESULTS}/logs/analyses/{ANALYSIS_RUN}.benchmark.tsv"
+        f"{RESULTS}/logs/{ANALYSIS_FILE.removesuffix('.csv')}.benchmark.tsv"
     conda:
         "../../envs/dl.yaml"
     shell:

@@ -1,6 +1,5 @@
 # Settings and helpers of the analyses stage (analyses.smk), derived from the validated config.
 ANALYSES = config.get("analyses") or {}
-ANALYSIS_RUN = "{analysis}/{model}/{forcing}/{split}/{member}"
 
 
 def analysed_models(name, spec):
@@ -28,7 +27,7 @@ def analysis_tables(name):
     """The per-run tables of analysis ``name`` (contract 6), one per run of every model it reads."""
     spec = ANALYSES[name]
     return [
-        f"{RESULTS}/analyses/{name}/{model}/{forcing}/{split}/{member}.csv"
+        run_path(ANALYSIS_FILE.replace("{analysis}", name), model, forcing, split, member)
         for model in analysed_models(name, spec)
         for forcing, split, members in nn_runs(model, NN_MODELS[model])
         for member in members

@@ -9,8 +9,8 @@ rule baseline:
     input:
         cache=f"{CACHE}/{{forcing}}.nc",
     output:
-        predictions=f"{RESULTS}/runs/{RUN}/predictions.nc",
-        failures=f"{RESULTS}/runs/{RUN}/failures.csv",  # basins left out (runoffbench.failures)
+        predictions=f"{RESULTS}/{RUN}/predictions.nc",
+        failures=f"{RESULTS}/{RUN}/failures.csv",  # basins left out (runoffbench.failures)
     wildcard_constraints:
         model="|".join(BASELINE_MODELS) or "^$",
         forcing="|".join(FORCINGS),
@@ -24,7 +24,7 @@ rule baseline:
         ),
         periods=split_periods,
     log:
-        f"{RESULTS}/logs/runs/{RUN}/baseline.log",
+        f"{RESULTS}/logs/{RUN}/baseline.log",
     conda:
         "../../envs/analysis.yaml"
     shell:
@@ -38,7 +38,7 @@ rule import_simulation:
         simulation=lambda wildcards: EXTERNAL_MODELS[wildcards.model]["path"],
         cache=f"{CACHE}/{{forcing}}.nc",
     output:
-        f"{RESULTS}/runs/{RUN}/predictions.nc",
+        f"{RESULTS}/{RUN}/predictions.nc",
     wildcard_constraints:
         model="|".join(EXTERNAL_MODELS) or "^$",
         forcing="|".join(FORCINGS),
@@ -49,7 +49,7 @@ rule import_simulation:
         variable=lambda wildcards: EXTERNAL_MODELS[wildcards.model].get("variable", "qsim"),
         periods=split_periods,
     log:
-        f"{RESULTS}/logs/runs/{RUN}/import_simulation.log",
+        f"{RESULTS}/logs/{RUN}/import_simulation.log",
     conda:
         "../../envs/analysis.yaml"
     shell:

@@ -2,7 +2,6 @@
 
 BASELINE_MODELS = {name: spec for name, spec in MODELS.items() if spec["kind"] == "baseline"}
 EXTERNAL_MODELS = {name: spec for name, spec in MODELS.items() if spec["kind"] == "external"}
-RUN = "{model}/{forcing}/{split}/{member}"
 
 
 def baseline_runs(name, spec):

@@ -14,10 +14,10 @@ rule calibrate:
         cache=f"{CACHE}/{{forcing}}.nc",
         basins=basins_file(),
     output:
-        predictions=f"{RESULTS}/calibration/{CALIBRATION_RUN}/chunk_{{chunk}}/predictions.nc",
-        parameters=f"{RESULTS}/calibration/{CALIBRATION_RUN}/chunk_{{chunk}}/parameters.csv",
-        trace=f"{RESULTS}/calibration/{CALIBRATION_RUN}/chunk_{{chunk}}/trace.csv",
-        failures=f"{RESULTS}/calibration/{CALIBRATION_RUN}/chunk_{{chunk}}/failures.csv",
+        predictions=f"{RESULTS}/{CALIBRATION_CHUNK}/predictions.nc",
+        parameters=f"{RESULTS}/{CALIBRATION_CHUNK}/parameters.csv",
+        trace=f"{RESULTS}/{CALIBRATION_CHUNK}/trace.csv",
+        failures=f"{RESULTS}/{CALIBRATION_CHUNK}/failures.csv",
     wildcard_constraints:
         model="|".join(CONCEPTUAL_MODELS) or "^$",
         forcing="|".join(FORCINGS),
@@ -32,9 +32,9 @@ rule calibrate:
     resources:
         mem_mb=2000,
     log:
-        f"{RESULTS}/logs/calibration/{CALIBRATION_RUN}/chunk_{{chunk}}.log",
+        f"{RESULTS}/logs/{CALIBRATION_CHUNK}.log",
     benchmark:
-        f"{RESULTS}/logs/calibration/{CALIBRATION_RUN}/chunk_{{chunk}}.benchmark.tsv"
+        f"{RESULTS}/logs/{CALIBRATION_CHUNK}.benchmark.tsv"
     conda:
         "../../envs/calib.yaml"
     shell:
@@ -48,10 +48,10 @@ rule merge_calibration:
         chunks=lambda wildcards: [f"{d}/{name}" for d in calibration_chunk_dirs(wildcards)
                                   for name in ("predictions.nc", "parameters.csv", "trace.csv", "failures.csv")],
     output:
-        predictions=f"{RESULTS}/runs/{CALIBRATION_RUN}/predictions.nc",
-        parameters=f"{RESULTS}/runs/{CALIBRATION_RUN}/parameters.csv",
-        trace=f"{RESULTS}/runs/{CALIBRATION_RUN}/trace.csv",
-        failures=f"{RESULTS}/runs/{CALIBRATION_RUN}/failures.csv",
+        predictions=f"{RESULTS}/{RUN}/predictions.nc",
+        parameters=f"{RESULTS}/{RUN}/parameters.csv",
+        trace=f"{RESULTS}/{RUN}/trace.csv",
+        failures=f"{RESULTS}/{RUN}/failures.csv",
     wildcard_constraints:
         model="|".join(CONCEPTUAL_MODELS) or "^$",
         forcing="|".join(FORCINGS),
@@ -60,7 +60,7 @@ rule merge_calibration:
     params:
         chunk_dirs=calibration_chunk_dirs,
     log:
-        f"{RESULTS}/logs/calibration/{CALIBRATION_RUN}/merge.log",
+        f"{RESULTS}/logs/{CALIBRATION_RUN}/merge.log",
     conda:
         "../../envs/calib.yaml"
     script:

@@ -4,7 +4,6 @@ CALIBRATION = config.get("calibration", {})
 CONCEPTUAL_MODELS = [name for name, spec in MODELS.items() if spec["kind"] == "conceptual"]
 CALIBRATION_CHUNKS = CALIBRATION.get("n_chunks", 1)
 CALIBRATION_ALGORITHM = CALIBRATION.get("algorithm", "sceua")
-CALIBRATION_RUN = "{model}/{forcing}/{split}/{member}"
 
 
 #: keys of the `calibration` section that are CalibrationSettings fields (the rest: jobs and resources)
@@ -25,13 +24,13 @@ MODEL_RUNS["conceptual"] = lambda name, spec: [(f, s, [CALIBRATION.get("seed", 0
 
 
 def calibration_chunk_dirs(wildcards):
-    return [f"{RESULTS}/calibration/{CALIBRATION_RUN}/chunk_{i}".format(**wildcards) for i in range(CALIBRATION_CHUNKS)]
+    return [f"{RESULTS}/{CALIBRATION_CHUNK}".format(**wildcards, chunk=i) for i in range(CALIBRATION_CHUNKS)]
 
 
 def calibration_outputs():
     """The merged run files of every conceptual model x forcing x split (member = the seed)."""
     return expand(
-        f"{RESULTS}/runs/{{model}}/{{forcing}}/{{split}}/{CALIBRATION.get('seed', 0)}/{{name}}",
+        f"{RESULTS}/{RUN}/{{name}}".replace("{member}", str(CALIBRATION.get("seed", 0))),
         model=CONCEPTUAL_MODELS,
         forcing=FORCINGS,
         split=SPLITS,

@@ -3,6 +3,7 @@ import shlex
 from pathlib import Path
 
 from runoffbench.experiment import SweepError, expand_models
+from runoffbench.paths import ANALYSIS_FILE, CALIBRATION_CHUNK, CALIBRATION_RUN, METRICS_FILE, RUN
 
 # Paths and small helpers shared by the rules. Everything here is derived from the validated
 # config; nothing reads data files at parse time, so the DAG builds before any data exists.
@@ -112,6 +113,11 @@ def check_slurm_settings():
 
 onstart:
     check_slurm_settings()
+
+
+def run_path(pattern, model, forcing, split, member):
+    """``results/<experiment>/<pattern>`` of one run (pattern: runoffbench.paths.RUN + a file name, METRICS_FILE)."""
+    return f"{RESULTS}/{pattern.format(model=model, forcing=forcing, split=split, member=member)}"
 
 
 def settings_arg(settings):

@@ -7,10 +7,10 @@ include: "evaluation_common.smk"
 
 rule evaluate:
     input:
-        predictions=f"{RESULTS}/runs/{{model}}/{{forcing}}/{{split}}/{{member}}/predictions.nc",
+        predictions=f"{RESULTS}/{RUN}/predictions.nc",
         cache=f"{CACHE}/{{forcing}}.nc",
     output:
-        f"{RESULTS}/metrics/{{model}}/{{forcing}}/{{split}}/{{member}}.csv",
+        f"{RESULTS}/{METRICS_FILE}",
     wildcard_constraints:
         forcing="|".join(FORCINGS),
         split="|".join(SPLITS),
@@ -19,7 +19,7 @@ rule evaluate:
         metrics=METRICS_ARG,
         periods=split_periods,
     log:
-        f"{RESULTS}/logs/metrics/{{model}}/{{forcing}}/{{split}}/{{member}}.log",
+        f"{RESULTS}/logs/{METRICS_FILE.removesuffix('.csv')}.log",
     conda:
         "../../envs/analysis.yaml"
     shell:
@@ -30,17 +30,17 @@ rule evaluate:
 rule ensemble:
     input:
         lambda wildcards: [
-            f"{RESULTS}/runs/{wildcards.model}/{wildcards.forcing}/{wildcards.split}/{m}/predictions.nc"
+            f"{RESULTS}/{RUN}/predictions.nc".format(**wildcards, member=m)
             for m in ENSEMBLE_RUNS[(wildcards.model, wildcards.forcing, wildcards.split)]
         ],
     output:
-        f"{RESULTS}/runs/{{model}}/{{forcing}}/{{split}}/ensemble/predictions.nc",
+        f"{RESULTS}/{RUN}/predictions.nc".replace("{member}", "ensemble"),
     wildcard_constraints:
         model="|".join(sorted({m for m, _, _ in ENSEMBLE_RUNS})) or "^$",
         forcing="|".join(FORCINGS),
         split="|".join(SPLITS),
     log:
-        f"{RESULTS}/logs/runs/{{model}}/{{forcing}}/{{split}}/ensemble.log",
+        f"{RESULTS}/logs/{RUN.replace('{member}', 'ensemble')}.log",
     conda:
         "../../envs/analysis.yaml"
     shell:

@@ -22,8 +22,8 @@ EVALUATED_MODELS = sorted({model for model, _, _ in RUNS})
 
 
 def metrics_files():
-    files = [f"{RESULTS}/metrics/{m}/{f}/{s}/{member}.csv" for (m, f, s), members in RUNS.items() for member in members]
-    files += [f"{RESULTS}/metrics/{m}/{f}/{s}/ensemble.csv" for (m, f, s) in ENSEMBLE_RUNS]
+    files = [run_path(METRICS_FILE, m, f, s, member) for (m, f, s), members in RUNS.items() for member in members]
+    files += [run_path(METRICS_FILE, m, f, s, "ensemble") for (m, f, s) in ENSEMBLE_RUNS]
     return files
 
 
@@ -34,7 +34,7 @@ FAILURE_KINDS = ("nn", "conceptual", "baseline")
 
 def failure_files():
     """failures.csv of every member run of a kind that writes one (the failures table's input)."""
-    return [f"{RESULTS}/runs/{m}/{f}/{s}/{member}/failures.csv" for (m, f, s), members in RUNS.items()
+    return [run_path(f"{RUN}/failures.csv", m, f, s, member) for (m, f, s), members in RUNS.items()
             if MODELS[m]["kind"] in FAILURE_KINDS for member in members]
 
 
@@ -52,7 +52,7 @@ def hydrograph_predictions():
     for (model, run_forcing, split), members in RUNS.items():
         if run_forcing == forcing and split == EVALUATION_SPLIT:
             names = members + (["ensemble"] if (model, run_forcing, split) in ENSEMBLE_RUNS else [])
-            paths += [f"{RESULTS}/runs/{model}/{forcing}/{split}/{m}/predictions.nc" for m in names]
+            paths += [run_path(f"{RUN}/predictions.nc", model, forcing, split, m) for m in names]
     return paths
 
 
@@ -99,7 +99,7 @@ def requested_tables():
 def evaluation_split_predictions():
     """Every member and ensemble of every model and forcing in the evaluation split (the run summary's input)."""
     return [
-        f"{RESULTS}/runs/{model}/{forcing}/{split}/{member}/predictions.nc"
+        run_path(f"{RUN}/predictions.nc", model, forcing, split, member)
         for (model, forcing, split), members in RUNS.items()
         if split == EVALUATION_SPLIT
         for member in members + (["ensemble"] if (model, forcing, split) in ENSEMBLE_RUNS else [])
@@ -122,7 +122,7 @@ def stale_evaluation_outputs():
     --keep-going), they would look current. The onerror handler (evaluation.smk) removes them."""
     from runoffbench.evaluation.collect import stale_outputs
 
-    inputs = [f"{RESULTS}/runs/{m}/{f}/{s}/{member}/predictions.nc" for (m, f, s), members in RUNS.items()
+    inputs = [run_path(f"{RUN}/predictions.nc", m, f, s, member) for (m, f, s), members in RUNS.items()
               for member in members]
     inputs += failure_files() + metrics_files() + [f"{RESULTS}/tables/metrics.csv"]
     return stale_outputs(evaluation_outputs(), inputs)

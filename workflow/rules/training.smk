@@ -11,11 +11,11 @@ rule train:
         attributes=f"{CACHE}/attributes.nc",
         basins=basins_file(),
     output:
-        predictions=f"{RESULTS}/runs/{TRAIN_RUN}/predictions.nc",
-        model=f"{RESULTS}/runs/{TRAIN_RUN}/model.pt",
-        log_csv=f"{RESULTS}/runs/{TRAIN_RUN}/training_log.csv",
-        config=f"{RESULTS}/runs/{TRAIN_RUN}/config.yaml",
-        failures=f"{RESULTS}/runs/{TRAIN_RUN}/failures.csv",
+        predictions=f"{RESULTS}/{RUN}/predictions.nc",
+        model=f"{RESULTS}/{RUN}/model.pt",
+        log_csv=f"{RESULTS}/{RUN}/training_log.csv",
+        config=f"{RESULTS}/{RUN}/config.yaml",
+        failures=f"{RESULTS}/{RUN}/failures.csv",
     wildcard_constraints:
         model=NN_MODEL_NAMES,
         forcing="|".join(FORCINGS),
@@ -29,9 +29,9 @@ rule train:
         gpu=TRAINING.get("gpus", 0),
         mem_mb=TRAINING.get("mem_mb", 4000),
     log:
-        f"{RESULTS}/logs/runs/{TRAIN_RUN}/train.log",
+        f"{RESULTS}/logs/{RUN}/train.log",
     benchmark:
-        f"{RESULTS}/logs/runs/{TRAIN_RUN}/train.benchmark.tsv"
+        f"{RESULTS}/logs/{RUN}/train.benchmark.tsv"
     conda:
         "../../envs/dl.yaml"
     shell:

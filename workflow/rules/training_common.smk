@@ -5,7 +5,6 @@ import shlex
 
 TRAINING = config.get("training", {})
 NN_MODELS = {name: spec for name, spec in MODELS.items() if spec["kind"] == "nn"}
-TRAIN_RUN = "{model}/{forcing}/{split}/{member}"
 #: wildcard constraint matching exactly the nn models' run names (swept names hold regex characters)
 NN_MODEL_NAMES = "|".join(re.escape(name) for name in NN_MODELS) or "^$"
 
@@ -38,7 +37,7 @@ def train_args(wildcards):
 def training_outputs():
     """Every file of every nn run."""
     return [
-        f"{RESULTS}/runs/{model}/{forcing}/{split}/{member}/{name}"
+        run_path(f"{RUN}/{name}", model, forcing, split, member)
         for model, spec in NN_MODELS.items()
         for forcing, split, members in nn_runs(model, spec)
         for member in members
