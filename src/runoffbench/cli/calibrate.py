@@ -65,7 +65,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
                    "(repeatable)")
     p.add_argument("--max-failed-share", type=float, metavar="SHARE",
                    help="fail (exit status 2, after writing failures.csv) when more than this share of the basins "
-                   f"failed; a chunk in which no basin succeeded always fails (default: {defaults['max_failed_share']})")
+                   "failed; a chunk in which no basin succeeded always fails "
+                   f"(default: {defaults['max_failed_share']})")
     p.add_argument("--threads", type=int, default=1, help="worker processes (default: 1)")
     p.set_defaults(run=run)
     return p

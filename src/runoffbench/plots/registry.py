@@ -14,8 +14,14 @@ from matplotlib.figure import Figure
 
 from runoffbench.errors import ConfigError
 from runoffbench.plots.basin_map import plot_basin_map
-from runoffbench.plots.cdfs import (plot_kge_cdf, plot_kge_difference_cdf, plot_kge_skill_cdf, plot_mass_bias_cdf,
-                                    plot_mutual_information_cdf, plot_nse_cdf)
+from runoffbench.plots.cdfs import (
+    plot_kge_cdf,
+    plot_kge_difference_cdf,
+    plot_kge_skill_cdf,
+    plot_mass_bias_cdf,
+    plot_mutual_information_cdf,
+    plot_nse_cdf,
+)
 from runoffbench.plots.hydrographs import plot_hydrographs
 from runoffbench.plots.mass_bias_by_huc import plot_mass_bias_by_huc
 from runoffbench.plots.mass_bias_map import plot_mass_bias_map
