@@ -86,7 +86,7 @@ def test_parameter_recovery_reaches_test_nse(basin, model_name):
     result = calibrate_basin(get_model(model_name), basin, qtrue, TRAIN, TEST,
                              settings(evaluations=evaluations, algorithm_options={"ngs": ngs}))
     test = DATES.get_indexer(TEST.dates)
-    assert nse(result.test_outputs["qsim"], qtrue[test]) >= required
+    assert nse(obs=qtrue[test], sim=result.test_outputs["qsim"]) >= required
     assert set(result.test_outputs) == {"qsim", "et", "baseflow", "swe", "storage"}
     assert result.test_dates.equals(TEST.dates)
 
@@ -104,7 +104,8 @@ def test_best_parameters_in_the_objectives_direction(basin, exphydro_flow, algor
     params = np.array([result.parameters[p] for p in get_model("exphydro").parameter_names])
     qsim = simulate_period(get_model("exphydro"), params, basin, TRAIN, 2)["qsim"]
     function = {"rmse": rmse, "nse": nse, "kge": kge}[objective]
-    assert function(qsim, exphydro_flow[DATES.get_indexer(TRAIN.dates)]) == pytest.approx(result.train_value)
+    observed = exphydro_flow[DATES.get_indexer(TRAIN.dates)]
+    assert function(obs=observed, sim=qsim) == pytest.approx(result.train_value)
 
 
 def test_deterministic_for_a_seed(basin, exphydro_flow):
@@ -282,3 +283,12 @@ def test_a_record_too_short_for_its_spin_up_names_the_fix(basin, exphydro_flow, 
     assert "forcing starts on 2000-01-01" in caplog.text and "cache.start" in caplog.text
     with pytest.raises(DataError, match="inside the period"):
         simulate_period(get_model("exphydro"), params, _starting_on(basin, "2001-01-01"), TEST, 2)
+
+
+def test_objectives_take_obs_and_sim_by_name_only():
+    """NSE and KGE are asymmetric: a positional (sim, obs) call would silently score something else."""
+    obs, sim = np.array([1.0, 2.0, 4.0]), np.array([2.0, 2.0, 2.0])
+    for function in (rmse, nse, kge):
+        with pytest.raises(TypeError):
+            function(sim, obs)
+    assert nse(obs=obs, sim=sim) == pytest.approx(1 - 5 / (14 / 3))

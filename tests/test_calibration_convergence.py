@@ -73,7 +73,7 @@ def train_nse(inputs, flow, train, **settings) -> float:
     assert result.evaluations == EVALUATIONS * chosen.trials
     params = np.array([result.parameters[name] for name in model.parameter_names])
     qsim = simulate_period(model, params, inputs, train, 2)["qsim"]
-    return nse(qsim, flow[inputs.dates.get_indexer(train.dates)])
+    return nse(obs=flow[inputs.dates.get_indexer(train.dates)], sim=qsim)
 
 
 @pytest.mark.parametrize("basin", sorted(BASINS))

@@ -16,7 +16,7 @@ from runoffbench.evaluation.tables import (
     format_median_ci,
     median_metric_table,
 )
-from runoffbench.tables import latex_escape, write_table
+from runoffbench.table_files import latex_escape, write_table
 
 METRICS = ["NSE", "KGE", "Pearson-r", "Alpha-NSE", "Beta-NSE", "Beta-KGE", "Peak-Timing", "FHV", "FLV"]
 

@@ -8,7 +8,9 @@ With simulated and observed flow q_s, q_o over the observed days of the calibrat
            r the correlation, α = σ_s/σ_o, β = μ_s/μ_o
 
 Inputs are already restricted to observed days (the caller masks once), so these run in microseconds
-inside the optimiser's loop.
+inside the optimiser's loop. The arguments are keyword-only (``obs=``, ``sim=``, the order of
+:mod:`runoffbench.evaluation` everywhere): NSE and KGE are asymmetric, and a swapped call would
+calibrate to a different optimum without any error.
 """
 
 from __future__ import annotations
@@ -18,15 +20,15 @@ import numpy as np
 from runoffbench.errors import ConfigError
 
 
-def rmse(sim: np.ndarray, obs: np.ndarray) -> float:
+def rmse(*, obs: np.ndarray, sim: np.ndarray) -> float:
     return float(np.sqrt(np.mean((sim - obs) ** 2)))
 
 
-def nse(sim: np.ndarray, obs: np.ndarray) -> float:
+def nse(*, obs: np.ndarray, sim: np.ndarray) -> float:
     return float(1.0 - np.sum((sim - obs) ** 2) / np.sum((obs - obs.mean()) ** 2))
 
 
-def kge(sim: np.ndarray, obs: np.ndarray) -> float:
+def kge(*, obs: np.ndarray, sim: np.ndarray) -> float:
     sim_std = sim.std()
     r = np.corrcoef(sim, obs)[0, 1] if sim_std > 0 else 0.0
     alpha = sim_std / obs.std()

@@ -139,7 +139,7 @@ class SpotpySetup:
         worst = -np.inf if self.maximise else np.inf
         if simulation is self._exhausted:
             return self.sign * worst
-        value = self.objective(np.asarray(simulation), np.asarray(evaluation))
+        value = self.objective(obs=np.asarray(evaluation), sim=np.asarray(simulation))
         if not np.isfinite(value):
             value = worst
         if not self._pending:

@@ -36,7 +36,7 @@ def run(args: argparse.Namespace) -> int:
     from runoffbench.data.cache import open_attributes
     from runoffbench.evaluation.collect import collect_failures, failure_summary
     from runoffbench.evaluation.run_summary import run_summary_table
-    from runoffbench.tables import write_table
+    from runoffbench.table_files import write_table
 
     failures = collect_failures(args.failures) if args.failures is not None else None
     table = run_summary_table(args.predictions, open_attributes(args.attributes), failures)

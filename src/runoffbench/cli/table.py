@@ -41,7 +41,7 @@ def run(args: argparse.Namespace) -> int:
     from runoffbench.errors import DataError
     from runoffbench.evaluation.collect import collect_failures, failure_summary
     from runoffbench.evaluation.tables import TABLES, build_table, failures_table
-    from runoffbench.tables import write_table
+    from runoffbench.table_files import write_table
 
     if args.table_id == "failures":
         failures = collect_failures(args.failures)
