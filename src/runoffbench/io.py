@@ -127,3 +127,17 @@ def write_text_atomic(path: str | Path, text: str) -> Path:
     with atomic_output(path) as temporary:
         temporary.write_text(text)
     return Path(path)
+
+
+def load_netcdf(path: str | Path, what: str, how_to_make: str):
+    """The NetCDF4 file ``path`` loaded into memory (and closed); a :class:`DataError` naming ``what``
+    and ``how_to_make`` it when the file does not exist."""
+    import xarray as xr
+
+    from runoffbench.errors import DataError
+
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"{what} {path} does not exist; {how_to_make}")
+    with xr.open_dataset(path, engine="netcdf4") as dataset:
+        return dataset.load()

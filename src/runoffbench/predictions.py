@@ -22,7 +22,7 @@ import pandas as pd
 import xarray as xr
 
 from runoffbench.errors import DataError
-from runoffbench.io import atomic_output
+from runoffbench.io import atomic_output, load_netcdf
 
 REQUIRED_ATTRS = ("model", "forcing", "split", "member")
 ENSEMBLE_MEMBER = "ensemble"
@@ -92,11 +92,7 @@ def write_predictions(dataset: xr.Dataset, path: str | Path) -> Path:
 
 def read_predictions(path: str | Path) -> xr.Dataset:
     """Read a prediction file into memory and validate it."""
-    path = Path(path)
-    if not path.is_file():
-        raise DataError(f"prediction file {path} does not exist")
-    with xr.open_dataset(path, engine="netcdf4") as dataset:
-        dataset = dataset.load()
+    dataset = load_netcdf(path, "prediction file", "the rule of its model writes it")
     dataset = dataset.assign_coords(basin=dataset["basin"].astype(str).astype(object))
     return validate_predictions(dataset, path)
 

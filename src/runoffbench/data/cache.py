@@ -28,7 +28,7 @@ from tqdm import tqdm
 from runoffbench.data import camels_us
 from runoffbench.data.variables import FORCING_VARIABLES, VARIABLES
 from runoffbench.errors import DataError
-from runoffbench.io import atomic_output
+from runoffbench.io import atomic_output, load_netcdf
 from runoffbench.periods import Period
 
 log = logging.getLogger(__name__)
@@ -220,11 +220,7 @@ def build_attributes_cache(camels_root: str | Path, basins: list[str], output: s
 
 def open_cache(path: str | Path) -> xr.Dataset:
     """Open a forcing cache (loaded into memory) and check it against the contract."""
-    path = Path(path)
-    if not path.is_file():
-        raise DataError(f"forcing cache {path} does not exist; run the build_cache rule first")
-    with xr.open_dataset(path, engine="netcdf4") as dataset:
-        dataset = dataset.load()
+    dataset = load_netcdf(path, "forcing cache", "run the build_cache rule first")
     missing = [v for v in (*FORCING_VARIABLES, "qobs") if v not in dataset]
     if missing or set(dataset.dims) != {"basin", "date"}:
         raise DataError(f"{path} is not a forcing cache: dims {dict(dataset.sizes)}, missing {missing}")
@@ -233,11 +229,7 @@ def open_cache(path: str | Path) -> xr.Dataset:
 
 def open_attributes(path: str | Path) -> xr.Dataset:
     """Open an attribute cache (``attributes.nc``, loaded into memory): one variable per attribute along ``basin``."""
-    path = Path(path)
-    if not path.is_file():
-        raise DataError(f"attribute cache {path} does not exist; run the build_attributes_cache rule first")
-    with xr.open_dataset(path, engine="netcdf4") as dataset:
-        dataset = dataset.load()
+    dataset = load_netcdf(path, "attribute cache", "run the build_attributes_cache rule first")
     if set(dataset.dims) != {"basin"}:
         raise DataError(f"{path} is not an attribute cache: dims {dict(dataset.sizes)}, expected only 'basin'")
     return dataset.assign_coords(basin=dataset["basin"].astype(str).astype(object))

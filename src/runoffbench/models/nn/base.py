@@ -119,3 +119,15 @@ class NeuralModel(torch.nn.Module):
                 f"expected {type(default).__name__}, got {value!r}"
             )
         return value
+
+
+class ProcessModel(NeuralModel):
+    """A differentiable process model (δ models, differentiable EXP-HYDRO): physical forcings
+    (``x_raw``) in, flow in mm/day out, trained sequence-to-sequence after a spin-up of ``warmup``
+    days (:attr:`default_warmup` when the trainer passes none)."""
+
+    output_in_mm = True
+    needs_raw_forcing = True
+    sequence_to_one_ok = False
+    #: spin-up days of a window (Feng et al. 2022: 365)
+    default_warmup: ClassVar[int] = 365

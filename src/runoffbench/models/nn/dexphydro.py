@@ -52,7 +52,7 @@ from torch import nn
 
 from runoffbench.errors import ConfigError
 from runoffbench.models.conceptual.exphydro import PARAMETER_BOUNDS, PARAMETER_NAMES
-from runoffbench.models.nn.base import RAW_FORCINGS, NeuralModel
+from runoffbench.models.nn.base import RAW_FORCINGS, ProcessModel
 
 #: Jiang et al. (2020)'s sharpness of the smooth step
 DEFAULT_SHARPNESS = 5.0
@@ -133,21 +133,16 @@ def simulate(
     return {name: torch.stack(values, dim=1) for name, values in series.items()}
 
 
-class DifferentiableEXPHYDRO(NeuralModel):
+class DifferentiableEXPHYDRO(ProcessModel):
     """EXP-HYDRO with per-basin (local) or attribute-derived (regional) parameters (module docstring)."""
 
     #: the keys of ``models.<name>`` this model reads (anything else is a config error)
     config_keys: ClassVar[frozenset[str]] = frozenset({"step_sharpness", "hidden_size"})
 
-    output_in_mm = True
-    needs_raw_forcing = True
-    sequence_to_one_ok = False
     supports_local = True
     fluxes: ClassVar[Mapping[str, str]] = {
         "et": "mm/day", "baseflow": "mm/day", "surface_flow": "mm/day", "swe": "mm", "soil": "mm",
     }
-    #: warm-up days (used when the trainer does not pass ``warmup``)
-    default_warmup: ClassVar[int] = 365
 
     def __init__(self, config: Mapping[str, Any], n_dynamic: int, n_static: int) -> None:
         super().__init__(config, n_dynamic, n_static)

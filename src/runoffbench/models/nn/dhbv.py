@@ -78,7 +78,7 @@ from torch import nn
 
 from runoffbench.errors import ConfigError
 from runoffbench.models.nn import hbv, routing
-from runoffbench.models.nn.base import RAW_FORCINGS, NeuralModel
+from runoffbench.models.nn.base import RAW_FORCINGS, ProcessModel
 
 
 class Variant(NamedTuple):
@@ -141,21 +141,16 @@ class RechargeNetwork(nn.Module):
         return torch.sigmoid(self.mlp(features)).squeeze(-1)
 
 
-class DeltaHBV(NeuralModel):
+class DeltaHBV(ProcessModel):
     """δ models: LSTM-parameterised multi-component HBV with gamma UH routing (module docstring)."""
 
     #: the keys of ``models.<name>`` this model reads (anything else is a config error)
     config_keys: ClassVar[frozenset[str]] = frozenset({"variant", "components", "hidden_size", "dropout", "routing",
                                                        "uh_length", "routing_method", "recharge_hidden"})
 
-    output_in_mm = True
-    needs_raw_forcing = True
-    sequence_to_one_ok = False
     fluxes: ClassVar[Mapping[str, str]] = {
         "et": "mm/day", "q0": "mm/day", "q1": "mm/day", "baseflow": "mm/day", "swe": "mm",
     }
-    #: warm-up days of the paper (used when the trainer does not pass ``warmup``)
-    default_warmup: ClassVar[int] = 365
     #: the parameter network's inputs in Feng et al. 2022: P, T_mean, E_p (Hargreaves), + attributes
     default_dynamic_inputs: ClassVar[tuple[str, ...]] = ("prcp", "tmean", "pet")
 
