@@ -19,7 +19,7 @@ from tests.evaluation_data import BASINS, TEST, make_cache, make_run
 def test_one_row_per_basin_one_column_per_metric():
     cache = make_cache()
     table = evaluate_predictions(make_run(cache, "m", noise=0.1), cache, ["nse", "KGE"], period=TEST)
-    assert list(table.index) == BASINS and list(table.columns) == ["NSE", "KGE"]
+    assert list(table.index) == BASINS and list(table.columns) == ["NSE", "KGE", "complete_record"]
     assert (table["NSE"] > 0.5).all() and (table["NSE"] < 1).all()
 
 
@@ -58,7 +58,8 @@ def test_basin_without_metrics_gets_nan_and_a_logged_reason(caplog):
     run = make_run(cache, "m")
     with caplog.at_level(logging.WARNING, logger="runoffbench.evaluation"):
         table = evaluate_predictions(run, cache, ["NSE", "KGE"], period=TEST)
-    assert table.loc["03000003"].isna().all() and table.loc["01000001"].notna().all()
+    assert table.loc["03000003", ["NSE", "KGE"]].isna().all() and table.loc["01000001"].notna().all()
+    assert table.loc["03000003", "complete_record"] == 0
     assert "basin 03000003" in caplog.text and "no time step has both" in caplog.text
 
 
@@ -81,7 +82,7 @@ def test_ensemble_is_the_member_mean_and_cli_round_trip(tmp_path):
                  "--split", "test_split", "--periods", periods, "--metrics", "NSE", "Peak-Timing",
                  "--output", str(metrics)]) == 0
     table = pd.read_csv(metrics, dtype={"basin": str})
-    assert list(table.columns) == ["basin", "NSE", "Peak-Timing"] and list(table["basin"]) == BASINS
+    assert list(table.columns) == ["basin", "NSE", "Peak-Timing", "complete_record"] and list(table["basin"]) == BASINS
     assert main(["evaluate", "--predictions", str(output), "--cache", str(tmp_path / "cache.nc"),
                  "--metrics", "bogus", "--output", str(metrics)]) == 2
 

@@ -60,6 +60,14 @@ def test_frame2023_mc_lstm_is_hoedts_configuration(frame):
     assert [settings.lr_for_epoch(e) for e in (1, 19, 20, 24, 25, 30)] == [0.01, 0.01, 0.005, 0.005, 0.001, 0.001]
 
 
+def test_frame2023_evaluation_scope(frame):
+    """Medians over the basins with a complete test record (530 / 484 in the paper), regional boxplots
+    of every region but HUC 09."""
+    evaluation = frame["evaluation"]
+    assert evaluation["basins"] == "complete_record"
+    assert evaluation["exclude_regions"] == ["09"] and evaluation["min_basins_per_region"] == 1
+
+
 def test_frame2023_benchmarks(frame):
     assert frame["models"]["sacsma"]["kind"] == "conceptual"
     assert frame["calibration"]["algorithm"] == "sceua"

@@ -94,13 +94,14 @@ rule evaluation_table:
         reference=(f"--reference {EVALUATION['baseline_model']}"
                    if EVALUATION.get("baseline_model") in EVALUATED_MODELS else ""),
         expected=expected_runs_arg(),
+        basins=f"--basins {EVALUATION_BASINS}",
     log:
         f"{RESULTS}/logs/tables/{{table}}.log",
     conda:
         "../../envs/analysis.yaml"
     shell:
         "runoffbench table {wildcards.table} --metrics {input} --split {params.split} {params.reference} "
-        "{params.expected} --output {output.csv} > {log} 2>&1"
+        "{params.expected} {params.basins} --output {output.csv} > {log} 2>&1"
 
 
 # The basins every run left out (runoffbench.failures: screened out for too little training flow, or failed

@@ -2,6 +2,8 @@
 
 EVALUATION = config.get("evaluation", {})
 EVALUATION_SPLIT = EVALUATION.get("split") or SPLITS[0]
+#: the basins the tables and the metric figures cover (runoffbench.evaluation.collect.BASIN_SETS)
+EVALUATION_BASINS = EVALUATION.get("basins", "all")
 METRICS_ARG = " ".join(EVALUATION.get("metrics", ["all"]))
 
 def evaluation_runs():
@@ -58,13 +60,15 @@ def hydrograph_predictions():
 
 def figure_options(figure):
     """CLI options of an evaluation figure from the `evaluation` config section."""
-    options = [f"--split {EVALUATION_SPLIT}"]
+    options = [f"--split {EVALUATION_SPLIT}", f"--basins {EVALUATION_BASINS}"]
     if figure == "kge_skill_cdf":
         options.append(f"--baseline {EVALUATION['baseline_model']}")
     if figure == "kge_difference_cdf":
         options.append("--models " + " ".join(EVALUATION["kge_difference"]))
     if figure == "mass_bias_by_huc":
         options.append(f"--min-basins {EVALUATION.get('min_basins_per_region', 3)}")
+        if EVALUATION.get("exclude_regions"):
+            options.append("--exclude-regions " + " ".join(EVALUATION["exclude_regions"]))
     if figure == "hydrographs":
         options = [f"--forcing {EVALUATION.get('hydrographs', {}).get('forcing', REFERENCE_FORCING)}"]
     return " ".join(options)

@@ -23,8 +23,8 @@ examples:
       --output results/x/figures/hydrographs.pdf --models lstm sacsma --water-year 2005 --log"""
 
 #: CLI options a figure may take, passed on only to figures whose registry entry lists them
-_FIGURE_OPTIONS = ("forcing", "reference", "min_basins", "split", "baseline", "models", "max_models", "water_year",
-                   "years", "log")
+_FIGURE_OPTIONS = ("forcing", "reference", "min_basins", "exclude_regions", "split", "baseline", "models",
+                   "max_models", "water_year", "years", "log")
 
 #: table columns that hold codes, read as text so "01" stays "01"
 _TEXT_COLUMNS = {"basin": str, "huc_02": str, "forcing": str, "member": str, "split": str, "model": str}
@@ -45,6 +45,10 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--reference", help="reference forcing of figures that compare forcings")
     p.add_argument("--min-basins", type=int,
                    help="leave out regions with fewer basins (figures grouped by region)")
+    p.add_argument("--exclude-regions", nargs="+", metavar="HUC",
+                   help="regions left out of figures grouped by region (Frame et al. 2023 leave out 09)")
+    p.add_argument("--basins", default="all", choices=("all", "complete_record"),
+                   help="figures of the metrics table: all basins (default) or those observed on every test day")
     p.add_argument("--split", help="split shown by figures of model runs (default: the table's first)")
     p.add_argument("--baseline", help="model the KGE skill score is computed against")
     p.add_argument("--models", nargs="+", metavar="MODEL",
@@ -65,6 +69,7 @@ def run(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from runoffbench.errors import ConfigError, DataError
+    from runoffbench.evaluation.collect import select_basins
     from runoffbench.plots.registry import figure_spec
     from runoffbench.plots.style import save_figure
 
@@ -76,8 +81,12 @@ def run(args: argparse.Namespace) -> int:
     if not args.table.is_file():
         raise DataError(f"table {args.table} (for figure {args.figure_id!r}) does not exist")
     table = pd.read_csv(args.table, dtype=_TEXT_COLUMNS)
+    if spec.table == "metrics":
+        table = select_basins(table, args.basins)
     if args.models is not None:
         args.models = tuple(args.models)
+    if args.exclude_regions is not None:
+        args.exclude_regions = tuple(args.exclude_regions)
     options = {name: getattr(args, name) for name in _FIGURE_OPTIONS
                if getattr(args, name) is not None and _accepts(spec, name)}
     pdf, png = save_figure(spec.function(table, **options), args.output)

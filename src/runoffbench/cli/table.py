@@ -27,6 +27,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--expected-runs", nargs="+", default=None, metavar="MODEL/FORCING",
                    help="the configured runs of the split: a table built from fewer says which are missing")
     p.add_argument("--split", help="split shown (default: the first split of the table)")
+    p.add_argument("--basins", default="all", choices=("all", "complete_record"),
+                   help="basins covered: all (default) or complete_record, those observed on every test day "
+                   "(Frame et al. 2023)")
     p.add_argument("--reference", help="benchmark: model the others are tested against (default: first)")
     p.add_argument("--output", required=True, type=Path, metavar="TABLE.csv")
     p.set_defaults(run=run)
@@ -39,7 +42,7 @@ def run(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from runoffbench.errors import DataError
-    from runoffbench.evaluation.collect import collect_failures, failure_summary
+    from runoffbench.evaluation.collect import collect_failures, failure_summary, select_basins
     from runoffbench.evaluation.tables import TABLES, build_table, failures_table
     from runoffbench.table_files import write_table
 
@@ -57,7 +60,8 @@ def run(args: argparse.Namespace) -> int:
         raise DataError(f"table {args.table_id}: --metrics is required")
     if not args.metrics.is_file():
         raise DataError(f"metrics table {args.metrics} does not exist")
-    metrics = pd.read_csv(args.metrics, dtype={"basin": str, "member": str, "huc_02": str})
+    metrics = select_basins(pd.read_csv(args.metrics, dtype={"basin": str, "member": str, "huc_02": str}),
+                            args.basins)
     options = {"split": args.split}
     parameters = inspect.signature(TABLES[args.table_id]).parameters if args.table_id in TABLES else {}
     if "reference" in parameters:

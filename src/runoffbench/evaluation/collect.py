@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from runoffbench.errors import DataError
+from runoffbench.errors import ConfigError, DataError
 from runoffbench.failures import COLUMNS as FAILURE_COLUMNS
 from runoffbench.failures import read_failures
 from runoffbench.predictions import ENSEMBLE_MEMBER, read_predictions
@@ -188,3 +188,22 @@ def _last_water_year(dates: pd.DatetimeIndex) -> tuple[str, str]:
 
 def _member_order(member: str) -> tuple[int, str]:
     return (int(member), "") if str(member).isdigit() else (10**9, str(member))
+
+
+#: the basin sets a table or figure can be restricted to (``--basins``, config ``evaluation.basins``)
+BASIN_SETS = ("all", "complete_record")
+
+
+def select_basins(table: pd.DataFrame, basins: str = "all") -> pd.DataFrame:
+    """The rows of the metrics table in the basin set ``basins``: ``all``, or ``complete_record`` — the
+    basins observed on every day of the test period (Frame et al. 2023: 530 of 531 on split 1)."""
+    if basins not in BASIN_SETS:
+        raise ConfigError(f"unknown basin set {basins!r}; known: {', '.join(BASIN_SETS)}")
+    if basins == "all":
+        return table
+    if "complete_record" not in table.columns:
+        raise DataError("the metrics table has no complete_record column (re-run the evaluate rule)")
+    kept = table[table["complete_record"] == 1]
+    if kept.empty:
+        raise DataError("no basin of the metrics table has a complete record in the test period")
+    return kept

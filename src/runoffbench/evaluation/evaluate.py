@@ -53,9 +53,14 @@ def check_against_observations(predictions: xr.Dataset, cache: xr.Dataset, sourc
                         f"({int((~same).sum())} values); was the file built from another dataset?")
 
 
+#: metrics-table column: 1 where every day of the evaluated period has an observation
+COMPLETE_RECORD = "complete_record"
+
+
 def evaluate_predictions(predictions: xr.Dataset, cache: xr.Dataset, metrics: Sequence[str] | str = "all",
                          source: str | Path = "predictions", period: Period | None = None) -> pd.DataFrame:
     """One row per basin (index ``basin``), one column per metric; NaN where a metric is undefined.
+    The column :data:`COMPLETE_RECORD` is 1 for a basin observed on every day of the period.
 
     Raises ConfigError for an unknown metric name and DataError when the file does not match the
     cache (:func:`check_against_observations`).
@@ -74,6 +79,8 @@ def evaluate_predictions(predictions: xr.Dataset, cache: xr.Dataset, metrics: Se
             rows[basin] = {name: np.nan for name in names}
     table = pd.DataFrame.from_dict(rows, orient="index", columns=names)
     table.index.name = "basin"
+    observed = np.isfinite(cache["qobs"].sel(basin=list(table.index), date=dates).values)
+    table[COMPLETE_RECORD] = observed.all(axis=1).astype(int)  # Frame et al. 2023 score these basins only
     return table
 
 

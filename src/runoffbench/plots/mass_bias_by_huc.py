@@ -30,11 +30,15 @@ from runoffbench.regions import drop_small_regions, normalise_code, region_label
 BOX_MIN_BASINS = 3
 
 
-def plot_mass_bias_by_huc(table: pd.DataFrame, split: str | None = None, min_basins: int = 3) -> Figure:
-    """Grouped boxplots of the mass bias per region (x) and model (colour), a panel per forcing."""
+def plot_mass_bias_by_huc(table: pd.DataFrame, split: str | None = None, min_basins: int = 3,
+                          exclude_regions: tuple[str, ...] = ()) -> Figure:
+    """Grouped boxplots of the mass bias per region (x) and model (colour), a panel per forcing;
+    ``exclude_regions`` (HUC-02 codes) are left out and named, as Frame et al. 2023 leave out 09."""
     chosen = primary_runs(table, split)
     chosen = chosen.assign(bias=signed_mass_bias(chosen), huc_02=chosen["huc_02"].map(normalise_code))
+    excluded = {normalise_code(code) for code in exclude_regions}
     valid = chosen.dropna(subset=["bias"])
+    valid = valid[~valid["huc_02"].isin(excluded)]
     kept, dropped = drop_small_regions(valid, min_basins)
     if kept.empty:
         raise DataError(f"mass bias by region: no region has {min_basins} or more basins with a complete record")
@@ -81,8 +85,12 @@ def plot_mass_bias_by_huc(table: pd.DataFrame, split: str | None = None, min_bas
     bottom.set_xticks(range(len(regions)), [region_label(code) for code in regions], rotation=35, ha="right",
                       rotation_mode="anchor")
     xlabel = "Water-resources region (HUC-02)"
+    notes = []
+    if excluded:
+        notes.append("left out: " + ", ".join(region_label(c) for c in sorted(excluded)))
     if dropped:
-        note = f"not shown (fewer than {min_basins} basins): " + ", ".join(region_label(c) for c in dropped)
+        notes.append(f"not shown (fewer than {min_basins} basins): " + ", ".join(region_label(c) for c in dropped))
+    for note in notes:
         xlabel += "\n" + "\n".join(textwrap.wrap(note, 110))
     bottom.set_xlabel(xlabel)
     handles = [Patch(facecolor=colours[m], alpha=0.7, edgecolor="0.25", label=m) for m in models]
