@@ -16,7 +16,7 @@ from tests.camels_tree import write_camels_tree
 from tests.test_workflow import copy_workflow, snakemake
 
 pytestmark = pytest.mark.slow
-TARGETS = ["data/cache/camels_us/daymet.nc", "data/cache/camels_us/attributes.nc"]
+TARGETS = ["data/cache/camels_us/by_hand/daymet.nc", "data/cache/camels_us/by_hand/attributes.nc"]
 
 
 def _planned(workdir: Path) -> str:

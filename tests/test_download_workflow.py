@@ -71,7 +71,7 @@ def test_download_rule_feeds_the_whole_workflow(served_camels, tmp_path):
     config["dataset"].update(forcings=["daymet", "nldas_extended"], download_sources="sources.yaml")
     config["figures"]["precip_bias_by_huc"]["forcing"] = "nldas_extended"
     (workdir / "served.yaml").write_text(yaml.safe_dump(config))
-    targets = ["data/cache/camels_us/daymet.nc", "data/cache/camels_us/nldas_extended.nc",
+    targets = ["data/cache/camels_us/531/daymet.nc", "data/cache/camels_us/531/nldas_extended.nc",
                "results/served/figures/precip_bias_by_huc.pdf"]
     result = snakemake(workdir, *targets, "--configfile", "served.yaml")
     assert result.returncode == 0, result.stderr[-5000:]
@@ -79,7 +79,7 @@ def test_download_rule_feeds_the_whole_workflow(served_camels, tmp_path):
     assert (root / "download_manifest.json").is_file()
     assert (root / "basin_lists" / "531_basin_list.txt").read_text().split() == basins[:5]
     assert not list(root.rglob(f"{basins[5]}_*")), "a basin outside the list was extracted"
-    with xr.open_dataset(workdir / "data" / "cache" / "camels_us" / "nldas_extended.nc") as cache:
+    with xr.open_dataset(workdir / "data" / "cache" / "camels_us" / "531" / "nldas_extended.nc") as cache:
         assert list(cache["basin"].values) == basins[:5]
         assert cache.sizes["date"] == 4 * 365 + 1
     assert (workdir / "results" / "served" / "figures" / "precip_bias_by_huc.png").stat().st_size > 10_000
@@ -97,13 +97,13 @@ def test_download_rule_extracts_only_the_configured_basins(served_camels, tmp_pa
     config["dataset"].update(forcings=["daymet"], basins="mine.txt", basin_list=None,
                              download_sources="sources.yaml")
     (workdir / "mine.yaml").write_text(yaml.safe_dump(config))
-    targets = ["data/cache/camels_us/daymet.nc", "data/cache/camels_us/attributes.nc"]
+    targets = ["data/cache/camels_us/mine/daymet.nc", "data/cache/camels_us/mine/attributes.nc"]
     result = snakemake(workdir, *targets, "--configfile", "mine.yaml")
     assert result.returncode == 0, result.stderr[-5000:]
     root = workdir / "data" / "raw" / "camels_us"
     extracted = sorted({p.name[:8] for p in (root / SERIES).rglob("*.txt")})
     assert extracted == basins[1:4], "basins outside dataset.basins were extracted"
-    with xr.open_dataset(workdir / "data" / "cache" / "camels_us" / "daymet.nc") as cache:
+    with xr.open_dataset(workdir / "data" / "cache" / "camels_us" / "mine" / "daymet.nc") as cache:
         assert list(cache["basin"].values) == basins[1:4]
 
     again = snakemake(workdir, "-n", *targets, "--configfile", "mine.yaml")

@@ -12,7 +12,13 @@ DATASET = config["dataset"]
 EXPERIMENT = config["experiment"]
 RESULTS = f"results/{EXPERIMENT}"
 ROOT = DATASET["root"]
-CACHE = f"{config['cache']['dir']}/{DATASET['name']}"
+#: the caches of a real dataset are kept per basin set (a 531- and a 671-basin experiment never rebuild
+#: each other's): data/cache/camels_us/<dataset.basin_list, or the stem of dataset.basins>/; the
+#: synthetic dataset has one basin set, its own
+BASIN_SET = None if DATASET["name"] == "synthetic" else (
+    Path(DATASET["basins"]).stem if DATASET.get("basins") else str(DATASET.get("basin_list")))
+CACHE = f"{config['cache']['dir']}/{DATASET['name']}" if BASIN_SET is None else \
+    f"{config['cache']['dir']}/{DATASET['name']}/{BASIN_SET}"
 FORCINGS = DATASET["forcings"]
 REFERENCE_FORCING = DATASET["reference_forcing"]
 DATA_LOGS = f"results/logs/{DATASET['name']}"

@@ -13,7 +13,7 @@ log = logging.getLogger(__name__)
 EPILOG = """\
 examples:
   runoffbench import-simulation nwm_retrospective.csv --units m3/s --model nwm --forcing nldas \\
-      --split frame2023 --cache data/cache/camels_us/nldas.nc \\
+      --split frame2023 --cache data/cache/camels_us/531/nldas.nc \\
       --output results/frame2023/runs/nwm/nldas/frame2023/0/predictions.nc
   runoffbench import-simulation data/raw/synthetic/truth.nc --variable q --model generator \\
       --forcing daymet --split kratzert2019 --cache data/cache/synthetic/daymet.nc --output P.nc"""

@@ -18,8 +18,8 @@ Writes one row per basin and forcing to a CSV file and a Markdown copy beside it
 
 EPILOG = """\
 example:
-  runoffbench water-balance --cache daymet=data/cache/camels_us/daymet.nc \\
-      --cache nldas_extended=data/cache/camels_us/nldas_extended.nc \\
+  runoffbench water-balance --cache daymet=data/cache/camels_us/531/daymet.nc \\
+      --cache nldas_extended=data/cache/camels_us/531/nldas_extended.nc \\
       --reference daymet --output results/frame2022/tables/water_balance.csv"""
 
 
