@@ -181,6 +181,22 @@ def _check_evaluation(config, problems: list[str]) -> None:
                         f"({', '.join(config.get('splits') or {})})")
 
 
+def _check_outputs(config, problems: list[str]) -> None:
+    """Every table and figure scoped to a split, baseline or model pair names ones the config has."""
+    splits, models = list(config.get("splits") or {}), list(config.get("models") or {})
+    for section in ("tables", "figures"):
+        for output_id, entry in (config.get(section) or {}).items():
+            entry = entry or {}
+            if entry.get("split") is not None and entry["split"] not in splits:
+                problems.append(f"{section}.{output_id}.split: {entry['split']!r} is not a configured split "
+                                f"({', '.join(splits)})")
+            named = [entry["baseline"]] if entry.get("baseline") else []
+            unknown = [m for m in named + list(entry.get("models") or []) if m not in models]
+            if unknown:
+                problems.append(f"{section}.{output_id}: {unknown} not among the configured models "
+                                f"({', '.join(models)})")
+
+
 def _check_analyses(config, problems: list[str]) -> None:
     """Every analysis names nn models of the config that it can analyse."""
     from runoffbench.plots.registry import FIGURES
@@ -216,5 +232,6 @@ def check_config(config: Mapping[str, Any]) -> None:
     _check_models(config, problems)
     _check_evaluation(config, problems)
     _check_analyses(config, problems)
+    _check_outputs(config, problems)
     if problems:
         raise ConfigError(f"{len(problems)} problem(s) in the configuration:\n  " + "\n  ".join(problems))

@@ -88,20 +88,19 @@ rule evaluation_table:
         md=f"{RESULTS}/tables/{{table}}.md",
         tex=f"{RESULTS}/tables/{{table}}.tex",
     wildcard_constraints:
-        table="|".join(EVALUATION_TABLES),
+        table="|".join(re.escape(t) for t in requested_tables() if t != "run_summary") or "^$",
     params:
-        split=EVALUATION_SPLIT,
-        reference=(f"--reference {EVALUATION['baseline_model']}"
-                   if EVALUATION.get("baseline_model") in EVALUATED_MODELS else ""),
+        kind=lambda wildcards: table_kind(wildcards.table),
+        scope=lambda wildcards: output_scope("tables", wildcards.table),
+        reference=lambda wildcards: table_reference(wildcards.table),
         expected=expected_runs_arg(),
-        basins=f"--basins {EVALUATION_BASINS}",
     log:
         f"{RESULTS}/logs/tables/{{table}}.log",
     conda:
         "../../envs/analysis.yaml"
     shell:
-        "runoffbench table {wildcards.table} --metrics {input} --split {params.split} {params.reference} "
-        "{params.expected} {params.basins} --output {output.csv} > {log} 2>&1"
+        "runoffbench table {params.kind} --metrics {input} {params.scope} {params.reference} "
+        "{params.expected} --output {output.csv} > {log} 2>&1"
 
 
 # The basins every run left out (runoffbench.failures: screened out for too little training flow, or failed
@@ -141,20 +140,22 @@ rule run_summary:
 
 rule evaluation_figure:
     input:
-        lambda wildcards: rules.hydrograph_table.output if wildcards.figure == "hydrographs" else rules.collect_metrics.output,
+        lambda wildcards: (rules.hydrograph_table.output if figure_kind(wildcards.figure) == "hydrographs"
+                           else rules.collect_metrics.output),
     output:
         pdf=f"{RESULTS}/figures/{{figure}}.pdf",
         png=reported(f"{RESULTS}/figures/{{figure}}.png", "figures"),
     wildcard_constraints:
-        figure="|".join(EVALUATION_FIGURES),
+        figure="|".join(re.escape(f) for f in requested_figures()) or "^$",
     params:
+        kind=lambda wildcards: figure_kind(wildcards.figure),
         options=lambda wildcards: figure_options(wildcards.figure),
     log:
         f"{RESULTS}/logs/figures/{{figure}}.log",
     conda:
         "../../envs/analysis.yaml"
     shell:
-        "runoffbench figure {wildcards.figure} --table {input} {params.options} --output {output.pdf} > {log} 2>&1"
+        "runoffbench figure {params.kind} --table {input} {params.options} --output {output.pdf} > {log} 2>&1"
 
 
 STAGE_OUTPUTS.append(evaluation_outputs)

@@ -1,4 +1,5 @@
 # Settings and helpers of the evaluation rules (evaluation.smk), derived from the validated config.
+import re
 
 EVALUATION = config.get("evaluation", {})
 EVALUATION_SPLIT = EVALUATION.get("split") or SPLITS[0]
@@ -58,19 +59,48 @@ def hydrograph_predictions():
     return paths
 
 
+def output_entry(section, output_id):
+    """The config entry `section.<output_id>` (tables or figures), {} when it is empty."""
+    return config.get(section, {}).get(output_id) or {}
+
+
+def figure_kind(figure):
+    """The registered figure a figure id draws: its `plot:`, by default the id itself."""
+    return output_entry("figures", figure).get("plot", figure)
+
+
+def table_kind(table):
+    """The table kind a table id builds: its `table:`, by default the id itself."""
+    return output_entry("tables", table).get("table", table)
+
+
+def table_reference(table):
+    """--reference of a table (the model others are tested against): its `baseline`, else evaluation.baseline_model."""
+    reference = output_entry("tables", table).get("baseline", EVALUATION.get("baseline_model"))
+    return f"--reference {reference}" if reference in EVALUATED_MODELS else ""
+
+
+def output_scope(section, output_id):
+    """--split and --basins of a table or figure: its own, else the `evaluation` section's."""
+    entry = output_entry(section, output_id)
+    return f"--split {entry.get('split', EVALUATION_SPLIT)} --basins {entry.get('basins', EVALUATION_BASINS)}"
+
+
 def figure_options(figure):
-    """CLI options of an evaluation figure from the `evaluation` config section."""
-    options = [f"--split {EVALUATION_SPLIT}", f"--basins {EVALUATION_BASINS}"]
-    if figure == "kge_skill_cdf":
-        options.append(f"--baseline {EVALUATION['baseline_model']}")
-    if figure == "kge_difference_cdf":
-        options.append("--models " + " ".join(EVALUATION["kge_difference"]))
-    if figure == "mass_bias_by_huc":
-        options.append(f"--min-basins {EVALUATION.get('min_basins_per_region', 3)}")
-        if EVALUATION.get("exclude_regions"):
-            options.append("--exclude-regions " + " ".join(EVALUATION["exclude_regions"]))
-    if figure == "hydrographs":
-        options = [f"--forcing {EVALUATION.get('hydrographs', {}).get('forcing', REFERENCE_FORCING)}"]
+    """CLI options of an evaluation figure: its kind's, from its entry or the `evaluation` section."""
+    kind, entry = figure_kind(figure), output_entry("figures", figure)
+    if kind == "hydrographs":
+        return f"--forcing {EVALUATION.get('hydrographs', {}).get('forcing', REFERENCE_FORCING)}"
+    options = [output_scope("figures", figure)]
+    if kind == "kge_skill_cdf":
+        options.append(f"--baseline {entry.get('baseline', EVALUATION.get('baseline_model'))}")
+    if kind == "kge_difference_cdf":
+        options.append("--models " + " ".join(entry.get("models", EVALUATION.get("kge_difference", []))))
+    if kind == "mass_bias_by_huc":
+        options.append(f"--min-basins {entry.get('min_basins', EVALUATION.get('min_basins_per_region', 3))}")
+        regions = entry.get("exclude_regions", EVALUATION.get("exclude_regions"))
+        if regions:
+            options.append("--exclude-regions " + " ".join(regions))
     return " ".join(options)
 
 
@@ -81,23 +111,32 @@ EVALUATION_FIGURES = ["nse_cdf", "kge_cdf", "mass_bias_cdf", "mass_bias_map", "m
 
 
 def requested_figures():
-    """Evaluation figures listed under the config's `figures`, less those whose models have no runs."""
-    wanted = [f for f in EVALUATION_FIGURES if f in config.get("figures", {})]
-    baseline = EVALUATION.get("baseline_model")
-    if "kge_skill_cdf" in wanted and baseline not in MODELS:
-        raise ValueError(f"config key evaluation.baseline_model: {baseline!r} (the KGE skill score's baseline) "
-                         f"is not a model of the config; models: {sorted(MODELS)}")
-    if "kge_skill_cdf" in wanted and baseline not in EVALUATED_MODELS:
-        wanted.remove("kge_skill_cdf")  # listed, but no rule writes its runs yet (e.g. the LSTM, kind nn)
-    pair = EVALUATION.get("kge_difference", [])
-    if "kge_difference_cdf" in wanted and not (pair and set(pair) <= set(EVALUATED_MODELS)):
-        wanted.remove("kge_difference_cdf")  # Frame Fig. 7 needs both models (e.g. MC-LSTM and LSTM)
+    """Evaluation figure ids listed under `figures` (a kind of EVALUATION_FIGURES), less those whose models
+    have no runs."""
+    wanted = []
+    for figure in config.get("figures", {}):
+        kind, entry = figure_kind(figure), output_entry("figures", figure)
+        if kind not in EVALUATION_FIGURES:
+            continue  # a data figure (analysis.smk)
+        if kind == "kge_skill_cdf":
+            baseline = entry.get("baseline", EVALUATION.get("baseline_model"))
+            if baseline not in MODELS:
+                raise ValueError(f"config key figures.{figure}: the KGE skill score's baseline {baseline!r} is "
+                                 f"not a model of the config; models: {sorted(MODELS)}")
+            if baseline not in EVALUATED_MODELS:
+                continue  # listed, but no rule writes its runs
+        if kind == "kge_difference_cdf":
+            pair = entry.get("models", EVALUATION.get("kge_difference", []))
+            if not (pair and set(pair) <= set(EVALUATED_MODELS)):
+                continue  # Frame Fig. 7 needs both models (e.g. MC-LSTM and LSTM)
+        wanted.append(figure)
     return wanted
 
 
 def requested_tables():
-    """Evaluation tables listed under the config's `tables` (run_summary has a rule of its own)."""
-    return [t for t in [*EVALUATION_TABLES, "run_summary"] if t in config.get("tables", {})]
+    """Evaluation table ids listed under `tables` (a kind of EVALUATION_TABLES; run_summary has a rule of its own)."""
+    listed = config.get("tables", {})
+    return [t for t in listed if table_kind(t) in EVALUATION_TABLES] + (["run_summary"] if "run_summary" in listed else [])
 
 
 def evaluation_split_predictions():
