@@ -78,10 +78,9 @@ def run(workdir: Path, args: list[str], env: dict | None = None, timeout: int = 
 
 
 def copy_with_profile(destination: Path) -> Path:
-    """A user's clone: the workflow plus the `slurm` profile link at its root."""
+    """A user's clone: the workflow with the `slurm` profile link at its root (copy_workflow copies the links)."""
     workdir = copy_workflow(destination)
-    link = REPO / "slurm"
-    os.symlink(os.readlink(link), workdir / "slurm")
+    assert os.readlink(workdir / "slurm") == os.readlink(REPO / "slurm")
     return workdir
 
 
