@@ -68,6 +68,14 @@ def test_frame2023_evaluation_scope(frame):
     assert evaluation["exclude_regions"] == ["09"] and evaluation["min_basins_per_region"] == 1
 
 
+def test_frame2023_appendix_c_is_split_2_of_the_main_text(frame):
+    """Table C1 and the appendix figures: the main text's kinds on time split 2."""
+    assert frame["tables"]["median_metrics_split2"] == {**frame["tables"]["median_metrics_split2"],
+                                                        "table": "median_metrics", "split": "newman2017"}
+    twins = {entry["plot"] for entry in frame["figures"].values() if entry.get("split") == "newman2017"}
+    assert twins == {"mass_bias_cdf", "mass_bias_map", "mass_bias_by_huc", "mutual_information_cdf", "kge_skill_cdf"}
+
+
 def test_frame2023_benchmarks(frame):
     assert frame["models"]["sacsma"]["kind"] == "conceptual"
     assert frame["calibration"]["algorithm"] == "sceua"
