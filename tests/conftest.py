@@ -45,9 +45,6 @@ def torch_one_thread():
 @pytest.fixture(scope="session")
 def default_run(tmp_path_factory) -> Path:
     """The default workflow run once (README's command) in a clean copy; shared by the end-to-end tests."""
-    from tests.test_workflow import copy_workflow, snakemake
+    from tests.test_workflow import copy_workflow, run_to_completion
 
-    workdir = copy_workflow(tmp_path_factory.mktemp("default"))
-    result = snakemake(workdir)
-    assert result.returncode == 0, result.stderr[-5000:]
-    return workdir
+    return run_to_completion(copy_workflow(tmp_path_factory.mktemp("default")))

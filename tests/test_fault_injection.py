@@ -18,7 +18,7 @@ import pytest
 import xarray as xr
 import yaml
 
-from tests.test_workflow import copy_workflow, snakemake
+from tests.test_workflow import copy_workflow, run_to_completion, snakemake
 
 pytestmark = pytest.mark.slow
 RESULTS = Path("results") / "default"
@@ -61,10 +61,7 @@ def _run_until(workdir: Path, pattern: str, timeout: float = 600) -> None:
 
 @pytest.fixture(scope="module")
 def uninterrupted(tmp_path_factory) -> Path:
-    workdir = _small_workflow(tmp_path_factory.mktemp("uninterrupted"))
-    result = snakemake(workdir)
-    assert result.returncode == 0, result.stderr[-5000:]
-    return workdir
+    return run_to_completion(_small_workflow(tmp_path_factory.mktemp("uninterrupted")))
 
 
 def test_a_killed_run_resumes_to_the_uninterrupted_results(uninterrupted, tmp_path):

@@ -15,7 +15,7 @@ from runoffbench.evaluation.metrics import METRICS
 from runoffbench.periods import Period
 from runoffbench.training.run import train_run
 from runoffbench.training.settings import parse_settings
-from tests.training_data import BASINS, training_forcings, write_training_cache
+from tests.training_data import BASINS, training_forcings, write_training_attributes, write_training_cache
 
 pytestmark = pytest.mark.usefixtures("torch_one_thread")
 PERIODS = {"train": Period(pd.Timestamp("2001-01-01"), pd.Timestamp("2001-06-30")),
@@ -27,8 +27,7 @@ def runs(tmp_path_factory):
     root = tmp_path_factory.mktemp("noise")
     dates = pd.date_range("2000-10-01", "2001-12-31", name="date")
     write_training_cache(root / "daymet.nc", dates, training_forcings(dates, seed=3, qobs_scale=(0.5, 1.0, 3.0)))
-    xr.Dataset({"p_mean": ("basin", [2.0, 3.0, 1.0]), "aridity": ("basin", [1.0, 0.5, 0.8])},
-               coords={"basin": BASINS}).to_netcdf(root / "attributes.nc")
+    write_training_attributes(root / "attributes.nc")
     made = {}
     for name, statics in (("ealstm", ["p_mean", "aridity"]), ("lstm", [])):
         settings = parse_settings(name, {"hidden_size": 8, "sequence_length": 10, "epochs": 3, "batch_size": 32,

@@ -9,7 +9,6 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-import xarray as xr
 
 from runoffbench.models import conceptual
 from runoffbench.models.nn import NN_MODELS, get_model
@@ -21,7 +20,7 @@ from runoffbench.training.predict import predict
 from runoffbench.training.run import spinup_days
 from runoffbench.training.settings import parse_settings
 from runoffbench.training.trainer import Trainer, add_target_noise
-from tests.training_data import BASINS, training_forcings, write_training_cache
+from tests.training_data import BASINS, training_forcings, write_training_attributes, write_training_cache
 
 pytestmark = pytest.mark.usefixtures("torch_one_thread")
 
@@ -35,8 +34,7 @@ def data(tmp_path_factory):
     root = tmp_path_factory.mktemp("fidelity")
     dates = pd.date_range("2000-10-01", "2002-06-30", name="date")
     write_training_cache(root / "daymet.nc", dates, training_forcings(dates, seed=2, qobs_scale=(0.2, 1.0, 5.0)))
-    xr.Dataset({"p_mean": ("basin", [2.0, 3.0, 1.0]), "aridity": ("basin", [1.0, 0.5, 0.8])},
-               coords={"basin": BASINS}).to_netcdf(root / "attributes.nc")
+    write_training_attributes(root / "attributes.nc")
     return root
 
 

@@ -19,7 +19,13 @@ from runoffbench.training import trainer as trainer_module
 from runoffbench.training.run import train_run
 from runoffbench.training.saved_run import load_tensors
 from runoffbench.training.settings import parse_settings
-from tests.training_data import BASINS, run_killed, training_forcings, write_training_cache
+from tests.training_data import (
+    BASINS,
+    run_killed,
+    training_forcings,
+    write_training_attributes,
+    write_training_cache,
+)
 
 pytestmark = pytest.mark.usefixtures("torch_one_thread")
 
@@ -37,8 +43,7 @@ def data(tmp_path_factory):
     dates = pd.date_range("2000-10-01", "2001-12-31", name="date")
     for name, seed in (("daymet", 0), ("nldas", 1)):
         write_training_cache(root / f"{name}.nc", dates, training_forcings(dates, seed=seed))
-    xr.Dataset({"p_mean": ("basin", [2.0, 3.0, 1.0]), "aridity": ("basin", [1.0, 0.5, 0.8])},
-               coords={"basin": BASINS}).to_netcdf(root / "attributes.nc")
+    write_training_attributes(root / "attributes.nc")
     return root
 
 

@@ -32,6 +32,13 @@ def copy_workflow(destination: Path) -> Path:
     return destination
 
 
+def run_to_completion(workdir: Path) -> Path:
+    """README's command in ``workdir``, which must succeed; returns ``workdir``."""
+    result = snakemake(workdir)
+    assert result.returncode == 0, result.stderr[-5000:]
+    return workdir
+
+
 def snakemake(workdir: Path, *args: str, timeout: int = 900) -> subprocess.CompletedProcess:
     return subprocess.run(
         ["snakemake", "--cores", "2", *args], cwd=workdir, capture_output=True, text=True, timeout=timeout

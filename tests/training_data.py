@@ -41,6 +41,12 @@ def write_training_cache(path, dates: pd.DatetimeIndex, values: dict) -> None:
     cache.to_netcdf(path)
 
 
+def write_training_attributes(path) -> None:
+    """``attributes.nc`` of :data:`BASINS` with two numeric attributes (``p_mean``, ``aridity``)."""
+    xr.Dataset({"p_mean": ("basin", [2.0, 3.0, 1.0]), "aridity": ("basin", [1.0, 0.5, 0.8])},
+               coords={"basin": BASINS}).to_netcdf(path)
+
+
 def run_killed(monkeypatch, run: Callable[[], Path], after_epoch: int) -> None:
     """``run()`` killed (KeyboardInterrupt) right after the checkpoint of ``after_epoch``."""
     save = trainer_module.Trainer.save_checkpoint
