@@ -1,6 +1,7 @@
 """Kratzert et al. (2019) Fig. 6: the NSE of a network when its catchment attributes are noisy.
 
-One box per noise level σ (and model, side by side): median line, mean as a diamond, quartiles as
+One box per noise level σ (and model — and forcing, with more than one — side by side; the seeds of
+a model pooled): median line, mean as a diamond, quartiles as
 the box and the 5 and 95 % percentiles as whiskers, over every basin and draw of that σ (the table of
 :mod:`runoffbench.analysis.static_noise`, one row per basin, σ and draw). σ = 0 is the network with
 its true attributes. The NSE axis is cut at the lowest 5 % whisker (values below are counted), as a
@@ -31,6 +32,9 @@ def plot_static_noise(table: pd.DataFrame) -> Figure:
     data = table.dropna(subset=["NSE"])
     if data.empty:
         raise DataError("static-attribute noise figure: no finite NSE in the table")
+    if "forcing" in data.columns and data["forcing"].nunique() > 1:  # a box per model and forcing
+        data = data.assign(model=data["model"] + " (" + data["forcing"] + ")")
+    members = data.groupby("model")["member"].nunique().max() if "member" in data.columns else 1
     models = list(dict.fromkeys(data["model"]))
     sigmas = sorted(data["sigma"].unique())
     colours = palette(sorted(models), MODEL_COLOURS)
@@ -62,7 +66,8 @@ def plot_static_noise(table: pd.DataFrame) -> Figure:
     ax.set_ylabel("NSE [-]")
     draws = int(data.loc[data["sigma"] != 0, "draw"].nunique()) if (data["sigma"] != 0).any() else 0
     n_basins = data["basin"].nunique()
-    ax.set_title(f"{n_basins} basins, {draws} draws per basin and σ", loc="left", fontsize="small")
+    pooled = f", {members} members pooled" if members > 1 else ""
+    ax.set_title(f"{n_basins} basins, {draws} draws per basin and σ{pooled}", loc="left", fontsize="small")
     handles = [Patch(facecolor=colours[m], label=m) for m in models]
     handles += [Line2D([], [], marker="D", linestyle="", markerfacecolor="white", markeredgecolor="black",
                        label="mean"),
