@@ -57,6 +57,8 @@ MUTATIONS = {
                                             r"analyses.static_noise: static_noise needs static attributes"),
     "analysis of an unknown model": (lambda c: c["analyses"]["static_noise"].update(models=["ea_lstm"]),
                                      r"analyses.static_noise.models: \['ea_lstm'\] are not nn models"),
+    "analysis id taken by a figure": (lambda c: c["analyses"].update(nse_cdf=c["analyses"].pop("static_noise")),
+                                      r"analyses.nse_cdf: the id names its table and figure"),
     "hydrograph forcing not configured": (lambda c: c["evaluation"]["hydrographs"].update(forcing="maurer"),
                                           r"evaluation.hydrographs.forcing: 'maurer' is not one of"),
 }

@@ -199,11 +199,12 @@ def _check_outputs(config, problems: list[str]) -> None:
 
 def _check_analyses(config, problems: list[str]) -> None:
     """Every analysis names nn models of the config that it can analyse."""
-    from runoffbench.plots.registry import FIGURES
-
     models = config.get("models") or {}
     nn = {name for name, entry in models.items() if entry.get("kind") == "nn"}
-    taken = (set(FIGURES) | {"metrics", "hydrographs", "failures"} | set(config.get("tables") or {})) - {"static_noise"}
+    # an analysis writes tables/<id>.csv and figures/<id>.pdf: the ids the config lists and the files every
+    # workflow writes are taken (no import of the figure registry: this runs at parse time)
+    taken = {*(config.get("tables") or {}), *(config.get("figures") or {}), "metrics", "hydrographs", "failures",
+             "water_balance", "basin_map", "precip_bias_by_huc"}
     for name, entry in (config.get("analyses") or {}).items():
         if name in taken:
             problems.append(f"analyses.{name}: the id names its table and figure, and {name!r} is taken by another "
