@@ -161,7 +161,6 @@ def test_cli_trains_one_run(data, tmp_path):
     [
         ({"name": "transformer"}, ConfigError, "unknown nn model 'transformer'"),
         ({"loss": "kge"}, ConfigError, "unknown loss 'kge'"),
-        ({"static_attributes": ["p_mean", "aridity"]}, DataError, "03000003: aridity"),  # NaN there
         ({"static_attributes": ["porosity"]}, DataError, r"\['porosity'\] not in"),
         ({"dynamic_inputs": ["prcp", "soil_moisture"]}, DataError,
          r"\[.soil_moisture.\] not in the forcing cache .*derived: tmean"),

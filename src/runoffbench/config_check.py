@@ -118,9 +118,11 @@ def _forcings_using(config, split: str) -> set[str]:
 
 
 def _known_attributes() -> set[str]:
-    from runoffbench.data.synthetic.attributes import CATEGORICAL_COLUMNS, TABLE_COLUMNS
+    """CAMELS attributes a model may use: numeric ones, and text ones (one-hot encoded by the trainer)
+    except the gauge's name."""
+    from runoffbench.data.synthetic.attributes import TABLE_COLUMNS
 
-    return {c for columns in TABLE_COLUMNS.values() for c in columns} - {"gauge_id", *CATEGORICAL_COLUMNS}
+    return {c for columns in TABLE_COLUMNS.values() for c in columns} - {"gauge_id", "gauge_name"}
 
 
 def _check_models(config, problems: list[str]) -> None:
@@ -139,8 +141,8 @@ def _check_models(config, problems: list[str]) -> None:
                 get_loss(settings.loss)
                 unknown = [a for a in settings.static_attributes if a not in attributes]
                 if unknown:
-                    problems.append(f"models.{name}.static_attributes: unknown or non-numeric attribute(s) "
-                                    f"{unknown}; numeric CAMELS attributes: {', '.join(sorted(attributes))}")
+                    problems.append(f"models.{name}.static_attributes: unknown attribute(s) {unknown}; CAMELS "
+                                    f"attributes: {', '.join(sorted(attributes))}")
             elif kind == "conceptual":
                 model = conceptual.get_model(entry.get("model", name))
                 model.resolve_bounds(entry.get("bounds"))

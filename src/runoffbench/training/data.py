@@ -13,12 +13,36 @@ Normalisation (:class:`Normalisation`) uses the training period only: mean and s
 each dynamic input over all basins and training days, of each static attribute over the basins, and
 of the target (unless the model predicts in mm/day, ``output_in_mm``). It is stored with the model.
 The MC-LSTM mass input (precipitation) and the raw forcings of process models stay in physical units.
+
+Static attributes (:class:`StaticEncoding`, fitted on the training basins with the normalisation and
+saved with it in ``model.pt``, so a reloaded run encodes every basin as its training did):
+
+- a numeric attribute is one input. A missing value (NaN, or not finite) is filled with the mean of
+  the attribute over the training basins that have a value, and the attribute is standardised with
+  the mean and standard deviation of those values, so a filled value is 0 — what Feng et al. (2022)'s
+  code does (mhpi/dPLHBVrelease ``traindPLHBV.py``: statistics that skip NaN over the training
+  basins, then ``attr_norm[np.isnan(attr_norm)] = 0.0``);
+- a text attribute (CAMELS's ``dom_land_cover``, ``geol_1st_class``, ``geol_2nd_class``, ...) is
+  one-hot encoded: one input ``<attribute>=<category>`` per category found in the training basins
+  (sorted, blanks around a name stripped), 0 or 1, not standardised (a category of 1 basin in 531
+  would otherwise get an input of about 23). An empty text (how ``attributes.nc`` stores a missing
+  one, e.g. ``geol_2nd_class`` of a basin with a single geology class) and a category none of the
+  training basins has (a basin predicted but not trained on) are encoded as all zeros, "none of the
+  training categories"; the latter is logged as a warning naming the basins. Feng et al.'s code
+  differs here: it turns each text attribute into its integer code among the categories of all 671
+  basins (``pd.factorize(sort=True)``, -1 for a missing one) and standardises the codes like numbers;
+- an attribute with no value in any training basin is a :class:`DataError` naming it.
+
+How many training basins had a value filled (or no category), per attribute, is logged by
+:func:`runoffbench.training.run.train_run` and written to the run's ``config.yaml``.
 """
 
 from __future__ import annotations
 
+import logging
 import warnings
-from dataclasses import asdict, dataclass
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -39,10 +63,113 @@ RAW_CACHE_VARIABLES = ("prcp", "tmax", "tmin", "dayl", "lat")
 #: (T_max + T_min)/2 and Hargreaves (1985) PET, the inputs of Feng et al. (2022)'s parameter network
 DERIVED_INPUTS: dict[str, tuple[str, ...]] = {"tmean": ("tmax", "tmin"), "pet": ("tmax", "tmin", "lat")}
 
+log = logging.getLogger(__name__)
+
+
+def _is_text(column: pd.Series) -> bool:
+    return not pd.api.types.is_numeric_dtype(column)
+
+
+def _missing(column: pd.Series) -> np.ndarray:
+    """True where a raw attribute value is missing: None for text, NaN (or not finite) for numbers."""
+    if _is_text(column):
+        return column.isna().to_numpy()
+    return ~np.isfinite(column.to_numpy("float64"))
+
+
+@dataclass
+class StaticEncoding:
+    """How the static attributes become the model's static inputs (module docstring), fitted on the
+    training basins by :func:`fit_static_encoding`."""
+
+    attributes: list[str]
+    #: text attribute → its categories in the training basins, sorted
+    categories: dict[str, list[str]] = field(default_factory=dict)
+    #: numeric attribute → the value a missing entry gets (its mean over the training basins)
+    fill: dict[str, float] = field(default_factory=dict)
+    #: attribute → number of training basins whose value was missing (filled, or no category)
+    filled: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def columns(self) -> list[str]:
+        """The names of the model's static inputs: ``<attribute>`` or ``<attribute>=<category>``."""
+        return [c for a in self.attributes
+                for c in ([f"{a}={k}" for k in self.categories[a]] if a in self.categories else [a])]
+
+    @classmethod
+    def from_dict(cls, data: Mapping) -> StaticEncoding:
+        return cls(attributes=list(data["attributes"]),
+                   categories={k: list(v) for k, v in data.get("categories", {}).items()},
+                   fill={k: float(v) for k, v in data.get("fill", {}).items()},
+                   filled={k: int(v) for k, v in data.get("filled", {}).items()})
+
+    def encode(self, table: pd.DataFrame) -> np.ndarray:
+        """(N, len(columns)) float32 inputs of the raw attribute table (:attr:`RunInputs.static`), in
+        physical units (numbers, with missing values filled) and 0/1 (one-hot)."""
+        if list(table.columns) != list(self.attributes):
+            raise DataError(f"the run was trained on the static attributes {self.attributes}, the inputs hold "
+                            f"{list(table.columns)}")
+        basins = np.asarray(table.index, dtype=str)
+        parts = []
+        for name in self.attributes:
+            column, missing = table[name], _missing(table[name])
+            if name in self.categories:
+                if not _is_text(column):
+                    raise DataError(f"static attribute {name} was text (categories {self.categories[name]}) when "
+                                    "the run was trained, the attribute file now holds numbers")
+                categories = self.categories[name]
+                values = column.to_numpy(dtype=object)
+                unseen = sorted({str(v) for v, m in zip(values, missing) if not m and v not in categories})
+                if unseen:
+                    shown = {c: [str(b) for b in basins[~missing & (values == c)][:5]] for c in unseen}
+                    log.warning("static attribute %s: categories %s of basin(s) %s are not among the %d of the "
+                                "training basins; encoded as all zeros (none of %s)", name, unseen, shown,
+                                len(categories), categories)
+                parts.append(np.stack([(values == c) & ~missing for c in categories], axis=-1).astype("float32")
+                             if categories else np.zeros((len(table), 0), "float32"))
+                continue
+            if _is_text(column):
+                raise DataError(f"static attribute {name} was numeric when the run was trained, the attribute "
+                                "file now holds text")
+            values = column.to_numpy("float32").copy()
+            if missing.any():
+                if name not in self.fill:
+                    raise DataError(f"static attribute {name} is missing (NaN) for basin(s) "
+                                    f"{[str(b) for b in basins[missing][:10]]} and the run has no fill value for "
+                                    "it (trained before runoffbench filled missing attributes); retrain the run")
+                values[missing] = np.float32(self.fill[name])
+            parts.append(values[:, None])
+        return np.concatenate(parts, axis=-1) if parts else np.zeros((len(table), 0), "float32")
+
+
+def fit_static_encoding(table: pd.DataFrame, source: str | Path = "") -> StaticEncoding:
+    """The encoding of the raw attribute table of the training basins (module docstring).
+
+    :class:`DataError` for an attribute without any value in these basins.
+    """
+    where = f" in {source}" if str(source) else ""
+    categories, fill, filled = {}, {}, {}
+    for name in table.columns:
+        column, missing = table[name], _missing(table[name])
+        if missing.all():
+            raise DataError(f"static attribute {name} has no value in any of the {len(table)} training basin(s)"
+                            f"{where} ({', '.join(map(str, table.index[:5]))}{', ...' if len(table) > 5 else ''}); "
+                            "remove it from static_attributes")
+        filled[name] = int(missing.sum())
+        if _is_text(column):
+            categories[name] = sorted({str(v) for v, m in zip(column.to_numpy(dtype=object), missing) if not m})
+        else:
+            fill[name] = float(column.to_numpy("float32")[~missing].mean())
+    return StaticEncoding(list(table.columns), categories, fill, filled)
+
 
 @dataclass
 class Normalisation:
-    """Training-period statistics: ``(x − mean) / std`` per dynamic input, static attribute and target."""
+    """Training-period statistics: ``(x − mean) / std`` per dynamic input, static input and target.
+
+    ``static_names`` are the model's static inputs (:attr:`StaticEncoding.columns`), ``static_encoding``
+    how the attributes become them; a run saved without one had numeric attributes only, one input each.
+    """
 
     dynamic_names: list[str]
     dynamic_mean: list[float]
@@ -52,6 +179,13 @@ class Normalisation:
     static_std: list[float]
     target_mean: float
     target_std: float
+    static_encoding: StaticEncoding | None = None
+
+    def __post_init__(self) -> None:
+        if self.static_encoding is None:
+            self.static_encoding = StaticEncoding(list(self.static_names))
+        elif isinstance(self.static_encoding, Mapping):
+            self.static_encoding = StaticEncoding.from_dict(self.static_encoding)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -59,6 +193,11 @@ class Normalisation:
     @classmethod
     def from_dict(cls, data: dict) -> Normalisation:
         return cls(**data)
+
+    def static_inputs(self, table: pd.DataFrame) -> np.ndarray:
+        """(N, n_static) float32 standardised static inputs of a raw attribute table."""
+        values = self.static_encoding.encode(table)
+        return (values - np.asarray(self.static_mean, "float32")) / np.asarray(self.static_std, "float32")
 
 
 @dataclass
@@ -68,12 +207,13 @@ class RunInputs:
     basins: list[str]
     dates: pd.DatetimeIndex
     dynamic: np.ndarray  # (N, D, n_dynamic)
-    static: np.ndarray  # (N, n_static)
+    static: pd.DataFrame  # (N, n_attributes) raw: float32 numbers (NaN: missing), text (None: missing)
     mass: np.ndarray  # (N, D, 1) precipitation mm/day
     raw: np.ndarray | None  # (N, D, len(RAW_FORCINGS))
     target: np.ndarray  # (N, D) qobs mm/day
     dynamic_names: list[str]
-    static_names: list[str]
+    static_names: list[str]  # the attributes (the model's inputs: Normalisation.static_names)
+    static_source: str = ""  # the attribute file, for messages
 
     def period_slice(self, period: Period) -> slice:
         return slice(self.dates.searchsorted(period.start), self.dates.searchsorted(period.end, side="right"))
@@ -81,9 +221,11 @@ class RunInputs:
     def select(self, basins: list[str]) -> RunInputs:
         """The same inputs for a subset of the basins (in the order given)."""
         rows = [self.basins.index(b) for b in basins]
-        return RunInputs(basins=list(basins), dates=self.dates, dynamic=self.dynamic[rows], static=self.static[rows],
-                           mass=self.mass[rows], raw=None if self.raw is None else self.raw[rows],
-                           target=self.target[rows], dynamic_names=self.dynamic_names, static_names=self.static_names)
+        return RunInputs(basins=list(basins), dates=self.dates, dynamic=self.dynamic[rows],
+                         static=self.static.iloc[rows], mass=self.mass[rows],
+                         raw=None if self.raw is None else self.raw[rows], target=self.target[rows],
+                         dynamic_names=self.dynamic_names, static_names=self.static_names,
+                         static_source=self.static_source)
 
     def observed_days(self, period: Period) -> np.ndarray:
         """Days with observed streamflow in ``period``, per basin."""
@@ -94,7 +236,9 @@ class RunInputs:
         from runoffbench.training.saved_run import array_digest
 
         names = np.array([*self.basins, "|", *self.dynamic_names, "|", *self.static_names])
-        return array_digest(self.dynamic, self.static, self.mass, self.raw, self.target,
+        static = [np.array(["\0" if m else str(v) for v, m in zip(column, _missing(column))], "U")
+                  if _is_text(column) else column.to_numpy("float32") for _, column in self.static.items()]
+        return array_digest(self.dynamic, *static, self.mass, self.raw, self.target,
                             self.dates.asi8, names.astype("U"))
 
 
@@ -164,7 +308,7 @@ def read_inputs(
     if unknown:
         raise DataError(f"basin(s) {unknown[:10]} not in the forcing cache {cache_path}")
     cache = cache.sel(basin=basins)
-    static = _read_static(attributes_path, basins, settings)
+    static = read_static_table(attributes_path, basins, settings)
     dynamic_names = model_dynamic_names(settings, model_class)
     return RunInputs(
         basins=list(basins),
@@ -177,30 +321,46 @@ def read_inputs(
         target=cache[TARGET].values.astype("float32"),
         dynamic_names=dynamic_names,
         static_names=list(settings.static_attributes),
+        static_source=str(attributes_path),
     )
 
 
-def _read_static(attributes_path: str | Path, basins: list[str], settings: TrainSettings) -> np.ndarray:
+def _category(value) -> str | None:
+    """A text attribute value with the blanks around it stripped; None for an empty or missing one."""
+    if isinstance(value, bytes):
+        value = value.decode()
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return None
+    return str(value).strip() or None
+
+
+def read_static_table(attributes_path: str | Path, basins: list[str], settings: TrainSettings) -> pd.DataFrame:
+    """The raw table of the configured attributes (:attr:`RunInputs.static`), rows in ``basins`` order."""
     names = list(settings.static_attributes)
+    index = pd.Index(list(basins), name="basin")
     if not names:
-        return np.zeros((len(basins), 0), "float32")
+        return pd.DataFrame(index=index)
     from runoffbench.data.cache import open_attributes
 
     attributes = open_attributes(attributes_path)
     absent = [n for n in names if n not in attributes.data_vars]
     if absent:
         raise DataError(f"models.{settings.name}.static_attributes: {absent} not in {attributes_path}")
-    text = [n for n in names if attributes[n].dtype.kind not in "fiub"]
-    if text:
-        raise DataError(f"models.{settings.name}.static_attributes: {text} in {attributes_path} are not numeric")
+    other = [f"{n} ({attributes[n].dtype})" for n in names if attributes[n].dtype.kind not in "fiubOUS"]
+    if other:
+        raise DataError(f"models.{settings.name}.static_attributes: {other} in {attributes_path} are neither "
+                        "numbers nor text")
     unknown = [b for b in basins if b not in attributes.indexes["basin"]]
     if unknown:
         raise DataError(f"basin(s) {unknown[:10]} have no attributes in {attributes_path}")
-    table = np.stack([attributes[n].sel(basin=basins).values.astype("float64") for n in names], axis=-1)
-    missing = [f"{basins[i]}: {names[j]}" for i, j in zip(*np.nonzero(~np.isfinite(table)))]
-    if missing:
-        raise DataError(f"{attributes_path}: static attribute(s) missing (NaN) for basin(s) {missing[:10]}")
-    return table.astype("float32")
+    columns = {}
+    for name in names:
+        values = attributes[name].sel(basin=list(basins)).values
+        if values.dtype.kind in "fiub":
+            columns[name] = pd.Series(values.astype("float32"), index=index)
+        else:
+            columns[name] = pd.Series([_category(v) for v in values], index=index, dtype=object)
+    return pd.DataFrame(columns, index=index)
 
 
 def check_period(inputs: RunInputs, period: Period, what: str, source: str | Path) -> None:
@@ -213,19 +373,32 @@ def check_period(inputs: RunInputs, period: Period, what: str, source: str | Pat
 
 
 def fit_normalisation(inputs: RunInputs, train: Period, target_in_mm: bool) -> Normalisation:
-    """Statistics of the training period (dynamic, target) and of the run's basins (static)."""
+    """Statistics of the training period (dynamic, target) and of the run's basins (static: the
+    :class:`StaticEncoding` and the mean and standard deviation of each numeric attribute's values)."""
     days = inputs.period_slice(train)
     dynamic = inputs.dynamic[:, days].reshape(-1, inputs.dynamic.shape[-1])
     target = inputs.target[:, days]
+    encoding = fit_static_encoding(inputs.static, inputs.static_source)
+    static_mean, static_std = [], []
+    for name in encoding.attributes:
+        if name in encoding.categories:  # one-hot columns stay 0/1
+            static_mean += [0.0] * len(encoding.categories[name])
+            static_std += [1.0] * len(encoding.categories[name])
+            continue
+        column = inputs.static[name]
+        values = column.to_numpy("float32")[~_missing(column)]
+        static_mean.append(encoding.fill[name])
+        static_std.append(float(_std(values, None)))
     return Normalisation(
         dynamic_names=list(inputs.dynamic_names),
         dynamic_mean=np.nanmean(dynamic, axis=0).astype(float).tolist() if dynamic.shape[1] else [],
         dynamic_std=_std(dynamic, 0).astype(float).tolist() if dynamic.shape[1] else [],
-        static_names=list(inputs.static_names),
-        static_mean=inputs.static.mean(axis=0).astype(float).tolist(),
-        static_std=_std(inputs.static, 0).astype(float).tolist(),
+        static_names=encoding.columns,
+        static_mean=static_mean,
+        static_std=static_std,
         target_mean=0.0 if target_in_mm else float(np.nanmean(target)),
         target_std=1.0 if target_in_mm else float(_std(target, None)),
+        static_encoding=encoding,
     )
 
 
@@ -265,7 +438,7 @@ class PeriodTensors:
         dynamic = ((inputs.dynamic[:, window] - np.asarray(n.dynamic_mean, "float32"))
                    / np.asarray(n.dynamic_std, "float32"))
         self.x_d = tensor(dynamic)
-        self.x_s = tensor((inputs.static - np.asarray(n.static_mean, "float32")) / np.asarray(n.static_std, "float32"))
+        self.x_s = tensor(n.static_inputs(inputs.static))
         self.x_mass = tensor(inputs.mass[:, window])
         self.x_raw = tensor(inputs.raw[:, window]) if inputs.raw is not None else None
         self.y = tensor((inputs.target[:, window] - n.target_mean) / n.target_std)

@@ -10,7 +10,9 @@ directory ``results/<experiment>/runs/<model>/<forcing>/<split>/<seed>/``:
   (contract 2);
 - ``model.pt``: the final weights with the normalisation statistics and settings;
 - ``training_log.csv``: loss, validation loss, learning rate and seconds per epoch;
-- ``config.yaml``: the resolved settings, basins, periods, seed and device;
+- ``config.yaml``: the resolved settings, basins, periods, seed and device, and under
+  ``static_inputs`` the static attributes' encoding (:mod:`runoffbench.training.data`): the training
+  basins with a missing value per attribute (``filled``), the fill values and the one-hot categories;
 - ``failures.csv``: the basins left out for too little observed streamflow in the training period
   (:mod:`runoffbench.failures`: the rule every model kind applies); they are not in the predictions;
 - ``checkpoint.pt``: the state after the last epoch while training (a restarted run resumes from
@@ -136,6 +138,7 @@ def train_run(
                         f"{periods['train']} ({cache}); see {output / 'failures.csv'}")
     inputs = inputs.select(basins)
     normalisation = fit_normalisation(inputs, periods["train"], model_class.output_in_mm)
+    _log_static_encoding(settings, normalisation, len(basins))
     basin_std = basin_target_std(inputs, periods["train"])
 
     def tensors(name: str, context: int | None = None) -> PeriodTensors:
@@ -149,7 +152,7 @@ def train_run(
     seed_everything(seed)
     options = {**settings.model_options, "name": settings.name, "n_basins": len(basins),
                "training": settings.training, "warmup": settings.warmup}
-    model = model_class(options, len(inputs.dynamic_names), len(inputs.static_names)).to(device)
+    model = model_class(options, len(inputs.dynamic_names), len(normalisation.static_names)).to(device)
     log.info("%s: %d basins, %d training windows, %d parameters, device %s", settings.name, len(basins),
              train.n_windows, sum(p.numel() for p in model.parameters()), device)
     resolved = {
@@ -163,6 +166,7 @@ def train_run(
         "attributes": str(attributes),
         "device": str(device),
         "factors": dict(factors or {}),
+        "static_inputs": static_summary(normalisation),
     }
     write_text_atomic(output / "config.yaml", yaml.safe_dump(resolved, sort_keys=False))
     pooled_std = float(np.nanstd(inputs.target[:, inputs.period_slice(periods["train"])]))
@@ -178,6 +182,34 @@ def train_run(
     # run (snakemake --forcerun) must train again rather than ship these weights
     (output / CHECKPOINT).unlink(missing_ok=True)
     return written
+
+
+def static_summary(normalisation) -> dict:
+    """The static attributes' encoding as written to ``config.yaml``: how many inputs, the training
+    basins with a missing value per attribute, the fill values and the one-hot categories."""
+    encoding = normalisation.static_encoding
+    return {"inputs": len(normalisation.static_names),
+            "filled": {k: v for k, v in encoding.filled.items() if v},
+            "fill_values": {k: v for k, v in encoding.fill.items() if encoding.filled.get(k)},
+            "categories": dict(encoding.categories)}
+
+
+def _log_static_encoding(settings: TrainSettings, normalisation, n_basins: int) -> None:
+    encoding = normalisation.static_encoding
+    if not encoding.attributes:
+        return
+    numeric = [a for a in encoding.attributes if a not in encoding.categories]
+    filled = [f"{a} {encoding.filled[a]}" for a in numeric if encoding.filled.get(a)]
+    uncategorised = [f"{a} {encoding.filled[a]}" for a in encoding.categories if encoding.filled.get(a)]
+    log.info("%s: %d static inputs from %d attributes (%d numeric, one-hot: %s)", settings.name,
+             len(normalisation.static_names), len(encoding.attributes), len(numeric),
+             ", ".join(f"{a} {len(c)} categories" for a, c in encoding.categories.items()) or "none")
+    if filled:
+        log.info("%s: missing static attribute values filled with the training-basin mean (basins of %d): %s",
+                 settings.name, n_basins, ", ".join(filled))
+    if uncategorised:
+        log.info("%s: basins without a category (all-zero one-hot, of %d): %s", settings.name, n_basins,
+                 ", ".join(uncategorised))
 
 
 def prediction_tensors(inputs, settings: TrainSettings, normalisation, periods: Mapping[str, Period],

@@ -31,6 +31,14 @@ Target noise
 each target value, ``pooled`` with ``target_noise_std`` × the pooled training-period standard
 deviation (:func:`runoffbench.training.trainer.add_target_noise`).
 
+Static attributes
+-----------------
+``static_attributes`` lists ``attributes.nc`` variables, or names a set of
+:data:`STATIC_ATTRIBUTE_SETS`: ``static_attributes: feng2022`` stands for the 35 attributes of Feng
+et al. (2022, WRR, Table A1). The name is expanded here, so the settings, ``config.yaml`` and the
+run's fingerprint hold the list itself. Numeric attributes with missing values and text (categorical)
+attributes are encoded as :mod:`runoffbench.training.data` describes (fill value, one-hot columns).
+
 Learning-rate schedule
 ----------------------
 ``learning_rate`` is a number or a mapping ``{epoch: lr}``. Epochs count from 1 and key k applies
@@ -54,6 +62,23 @@ MODES = ("seq2one", "seq2seq")
 TRAINING = ("regional", "local")
 #: ``target_noise``: σ = target_noise_std × each target value (Frame et al. 2023) or × the pooled std
 TARGET_NOISE_FORMS = ("relative", "pooled")
+
+#: named lists of static attributes, usable as ``static_attributes: <name>``.
+#: ``feng2022``: the 35 CAMELS attributes of Feng et al. (2022, WRR, Table A1), in the order of
+#: ``attrnewLst`` in their released training script (github.com/mhpi/dPLHBVrelease,
+#: hydroDL-dev/example/dPLHBV/traindPLHBV.py); ``geol_porostiy`` is CAMELS's spelling. Three are
+#: categorical (dom_land_cover, geol_1st_class, geol_2nd_class) and three have missing values in
+#: CAMELS-US (root_depth_50 in 24 basins, geol_porostiy in 3, geol_2nd_class in 138).
+STATIC_ATTRIBUTE_SETS: dict[str, tuple[str, ...]] = {
+    "feng2022": (
+        "p_mean", "pet_mean", "p_seasonality", "frac_snow", "aridity", "high_prec_freq", "high_prec_dur",
+        "low_prec_freq", "low_prec_dur", "elev_mean", "slope_mean", "area_gages2", "frac_forest", "lai_max",
+        "lai_diff", "gvf_max", "gvf_diff", "dom_land_cover_frac", "dom_land_cover", "root_depth_50",
+        "soil_depth_pelletier", "soil_depth_statsgo", "soil_porosity", "soil_conductivity", "max_water_content",
+        "sand_frac", "silt_frac", "clay_frac", "geol_1st_class", "glim_1st_class_frac", "geol_2nd_class",
+        "glim_2nd_class_frac", "carbonate_rocks_frac", "geol_porostiy", "geol_permeability",
+    ),
+}
 
 
 @dataclass(frozen=True)
@@ -145,10 +170,18 @@ def parse_settings(name: str, entry: Mapping[str, Any]) -> TrainSettings:
     _check(not unknown, f"{where}", f"unknown key(s) {', '.join(unknown)} for {model_class.__name__} (model "
            f"{values['model']!r}); its own keys: {', '.join(sorted(model_class.config_keys))}; trainer settings: "
            f"{', '.join(sorted(_OWN_KEYS))}")
+    if isinstance(values.get("static_attributes"), str):
+        named = values["static_attributes"]
+        _check(named in STATIC_ATTRIBUTE_SETS, f"{where}.static_attributes",
+               f"unknown attribute set {named!r}; known: {', '.join(STATIC_ATTRIBUTE_SETS)} (or a list of "
+               "attributes.nc variables)")
+        values["static_attributes"] = STATIC_ATTRIBUTE_SETS[named]
     for key in ("dynamic_inputs", "static_attributes", "seeds"):
         if key in values:
             _check(isinstance(values[key], (list, tuple)), f"{where}.{key}", f"expected a list, got {values[key]!r}")
             values[key] = tuple(values[key])
+    repeated = sorted({a for a in values.get("static_attributes", ()) if values["static_attributes"].count(a) > 1})
+    _check(not repeated, f"{where}.static_attributes", f"{repeated} listed more than once")
     rate = values.get("learning_rate", {1: 1e-3})
     if isinstance(rate, (int, float)) and not isinstance(rate, bool):
         rate = {1: float(rate)}
