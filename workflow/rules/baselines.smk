@@ -47,6 +47,7 @@ rule import_simulation:
     params:
         units=lambda wildcards: EXTERNAL_MODELS[wildcards.model].get("units", "mm/day"),
         variable=lambda wildcards: EXTERNAL_MODELS[wildcards.model].get("variable", "qsim"),
+        format_options=external_format_options,
         periods=split_periods,
     log:
         f"{RESULTS}/logs/{RUN}/import_simulation.log",
@@ -55,4 +56,5 @@ rule import_simulation:
     shell:
         "runoffbench import-simulation {input.simulation} --variable {params.variable} --units {params.units} "
         "--cache {input.cache} --model {wildcards.model} --forcing {wildcards.forcing} "
-        "--split {wildcards.split} {params.periods} --member {wildcards.member} --output {output} > {log} 2>&1"
+        "--split {wildcards.split} {params.periods} --member {wildcards.member} {params.format_options} "
+        "--output {output} > {log} 2>&1"

@@ -16,5 +16,14 @@ def external_runs(name, spec):
     return [(spec["forcing"], s, [0]) for s in spec.get("splits", SPLITS)]
 
 
+def external_format_options(wildcards):
+    """--format and its options of an external model (format camels_benchmark: runoffbench.models.camels_benchmarks)."""
+    spec = EXTERNAL_MODELS[wildcards.model]
+    if spec.get("format", "table") != "camels_benchmark":
+        return ""
+    return (f"--format camels_benchmark --benchmark {shlex.quote(spec['benchmark'])} "
+            f"--missing-basins {spec.get('missing_basins', 'error')}")
+
+
 MODEL_RUNS["baseline"] = baseline_runs
 MODEL_RUNS["external"] = external_runs

@@ -16,7 +16,12 @@ examples:
       --split frame2023 --cache data/cache/camels_us/531/nldas.nc \\
       --output results/frame2023/runs/nwm/nldas/frame2023/0/predictions.nc
   runoffbench import-simulation data/raw/synthetic/truth.nc --variable q --model generator \\
-      --forcing daymet --split kratzert2019 --cache data/cache/synthetic/daymet.nc --output P.nc"""
+      --forcing daymet --split kratzert2019 --cache data/cache/synthetic/daymet.nc --output P.nc
+  runoffbench import-simulation data/raw/camels_benchmarks --format camels_benchmark \\
+      --benchmark VIC_basin --model vic_basin --forcing maurer_extended --split kratzert2019 \\
+      --cache data/cache/camels_us/447_basins/maurer_extended.nc --output P.nc
+      (the folder of <gauge_id>_benchmark_models.nc files of Kratzert et al. 2019, runoffbench.models.
+       camels_benchmarks; `runoffbench benchmark-basins` writes 447_basins.txt, their common basins)"""
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -31,10 +36,22 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         "period as a prediction file.",
         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("simulation", type=Path, metavar="FILE", help="CSV or NetCDF of simulated flow")
+    p.add_argument("simulation", type=Path, metavar="FILE",
+                   help="CSV or NetCDF of simulated flow; --format camels_benchmark: the folder of "
+                        "<gauge_id>_benchmark_models.nc files (or one), or a run pickle <model>_seed<N>.p")
+    p.add_argument("--format", default="table", choices=["table", "camels_benchmark"],
+                   help="table: CSV/NetCDF as above (default); camels_benchmark: the benchmark model "
+                        "simulations released with Kratzert et al. 2019 (runoffbench.models.camels_benchmarks)")
+    p.add_argument("--benchmark", metavar="NAME",
+                   help="camels_benchmark: the model in the files (SAC_SMA, VIC_basin, VIC_conus, mHm_basin, "
+                        "mHm_conus, HBV_lb, HBV_ub, q_sim_fuse_900/902/904; case and q_sim_ optional)")
+    p.add_argument("--missing-basins", default="error", choices=["error", "skip"],
+                   help="camels_benchmark: cache basins the model lacks are an error (default), or left out, "
+                        "logged and listed in the file's attribute missing_basins")
     p.add_argument("--variable", default="qsim",
                    help="flow variable (NetCDF) or column (long CSV) (default: qsim)")
-    p.add_argument("--units", default="mm/day", choices=sorted(UNITS), help="units of the flow")
+    p.add_argument("--units", default="mm/day", choices=sorted(UNITS),
+                   help="units of the flow (camels_benchmark: of a variable without a units attribute)")
     add_cache_argument(p, "forcing cache providing qobs and basin areas")
     p.add_argument("--model", required=True)
     p.add_argument("--forcing", required=True, help="forcing the external model was run with")
@@ -51,9 +68,29 @@ def run(args: argparse.Namespace) -> int:
     from runoffbench.predictions import write_predictions
 
     periods = resolve_split(args)
+    if args.format == "camels_benchmark":
+        return _run_camels_benchmark(args, periods["test"])
     predictions = import_simulation(
         args.simulation, open_cache(args.cache), periods["test"], model=args.model, forcing=args.forcing,
         split=args.split, member=args.member, units=args.units, variable=args.variable,
+    )
+    write_predictions(predictions, args.output)
+    log.info("wrote %s", args.output)
+    return 0
+
+
+def _run_camels_benchmark(args: argparse.Namespace, test) -> int:
+    from runoffbench.data.cache import open_cache
+    from runoffbench.errors import ConfigError
+    from runoffbench.models.camels_benchmarks import import_benchmark
+    from runoffbench.predictions import write_predictions
+
+    if not args.benchmark:
+        raise ConfigError("--format camels_benchmark needs --benchmark (the model's name in the files)")
+    predictions = import_benchmark(
+        args.simulation, open_cache(args.cache), test, benchmark=args.benchmark, model=args.model,
+        forcing=args.forcing, split=args.split, member=args.member, units=args.units,
+        missing_basins=args.missing_basins,
     )
     write_predictions(predictions, args.output)
     log.info("wrote %s", args.output)
