@@ -36,6 +36,7 @@ rule baseline:
 rule import_simulation:
     input:
         simulation=lambda wildcards: EXTERNAL_MODELS[wildcards.model]["path"],
+        crosswalk=external_crosswalk,  # format nwm_retrospective: gauge <-> reach
         cache=f"{CACHE}/{{forcing}}.nc",
     output:
         f"{RESULTS}/{RUN}/predictions.nc",

@@ -19,10 +19,19 @@ def external_runs(name, spec):
 def external_format_options(wildcards):
     """--format and its options of an external model (format camels_benchmark: runoffbench.models.camels_benchmarks)."""
     spec = EXTERNAL_MODELS[wildcards.model]
+    if spec.get("format") == "nwm_retrospective":  # runoffbench.models.nwm_retrospective
+        return (f"--format nwm_retrospective --crosswalk {shlex.quote(spec['crosswalk'])} "
+                f"--timezone {shlex.quote(str(spec.get('timezone', 'longitude')))}")
     if spec.get("format", "table") != "camels_benchmark":
         return ""
     return (f"--format camels_benchmark --benchmark {shlex.quote(spec['benchmark'])} "
             f"--missing-basins {spec.get('missing_basins', 'error')}")
+
+
+def external_crosswalk(wildcards):
+    """The crosswalk of an nwm_retrospective model (an input of import_simulation); none for other formats."""
+    spec = EXTERNAL_MODELS[wildcards.model]
+    return spec["crosswalk"] if spec.get("format") == "nwm_retrospective" else []
 
 
 MODEL_RUNS["baseline"] = baseline_runs

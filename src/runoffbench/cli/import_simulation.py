@@ -21,7 +21,12 @@ examples:
       --benchmark VIC_basin --model vic_basin --forcing maurer_extended --split kratzert2019 \\
       --cache data/cache/camels_us/447_basins/maurer_extended.nc --output P.nc
       (the folder of <gauge_id>_benchmark_models.nc files of Kratzert et al. 2019, runoffbench.models.
-       camels_benchmarks; `runoffbench benchmark-basins` writes 447_basins.txt, their common basins)"""
+       camels_benchmarks; `runoffbench benchmark-basins` writes 447_basins.txt, their common basins)
+  runoffbench import-simulation data/raw/nwm_v2/CHRTOUT --format nwm_retrospective \\
+      --crosswalk data/raw/nwm_v2/RouteLink_NWMv2.0.nc --model nwm --forcing nldas_extended \\
+      --split newman2017 --cache data/cache/camels_us/531/nldas_extended.nc --output P.nc
+      (hourly UTC CHRTOUT files or a streamflow(time, feature_id) NetCDF, averaged over each basin's
+       local standard-time day: runoffbench.models.nwm_retrospective)"""
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -39,9 +44,19 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("simulation", type=Path, metavar="FILE",
                    help="CSV or NetCDF of simulated flow; --format camels_benchmark: the folder of "
                         "<gauge_id>_benchmark_models.nc files (or one), or a run pickle <model>_seed<N>.p")
-    p.add_argument("--format", default="table", choices=["table", "camels_benchmark"],
+    p.add_argument("--format", default="table", choices=["table", "camels_benchmark", "nwm_retrospective"],
                    help="table: CSV/NetCDF as above (default); camels_benchmark: the benchmark model "
-                        "simulations released with Kratzert et al. 2019 (runoffbench.models.camels_benchmarks)")
+                        "simulations released with Kratzert et al. 2019 (runoffbench.models.camels_benchmarks); "
+                        "nwm_retrospective: NWM v2.0 retrospective hourly streamflow, FILE a directory of "
+                        "CHRTOUT files or a NetCDF/Zarr streamflow(time, feature_id) "
+                        "(runoffbench.models.nwm_retrospective)")
+    p.add_argument("--crosswalk", type=Path, metavar="ROUTELINK",
+                   help="nwm_retrospective: the gauge <-> feature_id crosswalk, the RouteLink NetCDF "
+                        "(gages, link) or a CSV gauge,feature_id")
+    p.add_argument("--timezone", default="longitude",
+                   help="nwm_retrospective: local standard-time day of each basin: longitude (default: UTC "
+                        "offset round(lon/15) h), local_mean (Frame et al.'s local mean time), utc, or a fixed "
+                        "offset such as -6")
     p.add_argument("--benchmark", metavar="NAME",
                    help="camels_benchmark: the model in the files (SAC_SMA, VIC_basin, VIC_conus, mHm_basin, "
                         "mHm_conus, HBV_lb, HBV_ub, q_sim_fuse_900/902/904; case and q_sim_ optional)")
@@ -70,6 +85,8 @@ def run(args: argparse.Namespace) -> int:
     periods = resolve_split(args)
     if args.format == "camels_benchmark":
         return _run_camels_benchmark(args, periods["test"])
+    if args.format == "nwm_retrospective":
+        return _run_nwm_retrospective(args, periods["test"])
     predictions = import_simulation(
         args.simulation, open_cache(args.cache), periods["test"], model=args.model, forcing=args.forcing,
         split=args.split, member=args.member, units=args.units, variable=args.variable,
@@ -91,6 +108,24 @@ def _run_camels_benchmark(args: argparse.Namespace, test) -> int:
         args.simulation, open_cache(args.cache), test, benchmark=args.benchmark, model=args.model,
         forcing=args.forcing, split=args.split, member=args.member, units=args.units,
         missing_basins=args.missing_basins,
+    )
+    write_predictions(predictions, args.output)
+    log.info("wrote %s", args.output)
+    return 0
+
+
+def _run_nwm_retrospective(args: argparse.Namespace, test) -> int:
+    from runoffbench.data.cache import open_cache
+    from runoffbench.errors import ConfigError
+    from runoffbench.models.nwm_retrospective import import_nwm_retrospective
+    from runoffbench.predictions import write_predictions
+
+    if not args.crosswalk:
+        raise ConfigError("--format nwm_retrospective needs --crosswalk (the RouteLink NetCDF or a CSV "
+                          "gauge,feature_id)")
+    predictions = import_nwm_retrospective(
+        args.simulation, open_cache(args.cache), test, crosswalk=args.crosswalk, model=args.model,
+        forcing=args.forcing, split=args.split, member=args.member, timezone=args.timezone,
     )
     write_predictions(predictions, args.output)
     log.info("wrote %s", args.output)

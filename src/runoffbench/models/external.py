@@ -16,6 +16,8 @@ m³/s or ft³/s is converted with the basin area :math:`A` [km²] of the forcing
 the same area neuralhydrology uses for the observations. The observations (``qobs``) come from the
 cache, so the file and the benchmark share one truth. Every basin of the file must be in the cache and
 the file must cover every test day; otherwise a DataError names the file, the basins or the dates.
+The NWM v2.0 retrospective's own files (hourly, per reach, UTC) have their importer,
+:mod:`runoffbench.models.nwm_retrospective` (``format: nwm_retrospective``).
 """
 
 from __future__ import annotations
@@ -83,7 +85,25 @@ def import_simulation(
     variable: str = "qsim",
 ) -> xr.Dataset:
     """Read ``path`` and return the prediction dataset of its basins over the ``test`` period."""
-    table = read_simulation(path, variable)
+    return simulation_predictions(read_simulation(path, variable), path, cache, test, model=model, forcing=forcing,
+                                  split=split, member=member, units=units)
+
+
+def simulation_predictions(
+    table: pd.DataFrame,
+    path: str | Path,
+    cache: xr.Dataset,
+    test: Period,
+    *,
+    model: str,
+    forcing: str,
+    split: str,
+    member: str | int = 0,
+    units: str = "mm/day",
+    attrs: dict | None = None,
+) -> xr.Dataset:
+    """The prediction dataset of ``table`` (date x basin, read from ``path``, in ``units``) over ``test``:
+    the checks and the conversion of :func:`import_simulation`, for importers of other formats."""
     cache_basins = [str(b) for b in cache["basin"].values]
     unknown = [b for b in table.columns if b not in cache_basins]
     if unknown:
@@ -101,7 +121,7 @@ def import_simulation(
     log.info("imported %d basins x %d days from %s (%s)", len(basins), len(dates), path, units)
     return make_predictions(simulated.to_numpy().T, observed.sel(basin=basins).values, basins, dates,
                             model=model, forcing=forcing, split=split, member=member,
-                            attrs={"source": str(path), "source_units": units})
+                            attrs={"source": str(path), "source_units": units, **(attrs or {})})
 
 
 def _read_netcdf(path: Path, variable: str) -> pd.DataFrame:
