@@ -199,27 +199,65 @@ def _check_outputs(config, problems: list[str]) -> None:
                                 f"({', '.join(models)})")
 
 
+def _analysed_model(name: str, entry: Mapping[str, Any]):
+    """(settings, model class) of an nn model entry, None when the entry itself is wrong (reported there)."""
+    from runoffbench.models.nn import get_model
+    from runoffbench.training.settings import parse_settings
+
+    try:
+        settings = parse_settings(name, {k: v for k, v in entry.items() if k not in ("kind", "forcings", "splits")})
+        return settings, get_model(settings.model)
+    except ConfigError:
+        return None
+
+
 def _check_analyses(config, problems: list[str]) -> None:
-    """Every analysis names nn models of the config that it can analyse."""
+    """Every analysis is a registered kind with valid options (:mod:`runoffbench.analysis.registry`), names
+    nn models of the config, and each of them has what the kind needs (static inputs, an embedding, ...)."""
+    from runoffbench.analysis.registry import (
+        ANALYSIS_KINDS,
+        capability_problem,
+        figure_names,
+        option_problems,
+        product_names,
+    )
+
     models = config.get("models") or {}
     nn = {name for name, entry in models.items() if entry.get("kind") == "nn"}
-    # an analysis writes tables/<id>.csv and figures/<id>.pdf: the ids the config lists and the files every
-    # workflow writes are taken (no import of the figure registry: this runs at parse time)
+    resolved = {name: _analysed_model(name, models[name]) for name in sorted(nn)}
+    resolved = {name: value for name, value in resolved.items() if value is not None}
+    analyses = config.get("analyses") or {}
+    # an analysis writes tables/<id>.csv, its products tables/<id>_<product>.csv and its figures: the ids the
+    # config lists and the files every workflow writes are taken, and so are the other analyses' files
     taken = {*(config.get("tables") or {}), *(config.get("figures") or {}), "metrics", "hydrographs", "failures",
              "water_balance", "basin_map", "precip_bias_by_huc"}
-    for name, entry in (config.get("analyses") or {}).items():
+    for name, entry in analyses.items():
+        kind = ANALYSIS_KINDS.get(entry.get("kind"))
+        if kind is None:
+            problems.append(f"analyses.{name}.kind: unknown {entry.get('kind')!r}; known: {', '.join(ANALYSIS_KINDS)}")
+            continue
         if name in taken:
             problems.append(f"analyses.{name}: the id names its table and figure, and {name!r} is taken by another "
                             "table or figure; choose another id")
+        others = {file for other, spec in analyses.items() if other != name and spec.get("kind") in ANALYSIS_KINDS
+                  for file in (*product_names(other, ANALYSIS_KINDS[spec["kind"]]),
+                               *figure_names(other, ANALYSIS_KINDS[spec["kind"]]))}
+        clash = sorted(({*product_names(name, kind), *figure_names(name, kind)} & (taken | others)) - {name})
+        if clash or name in others:
+            problems.append(f"analyses.{name}: its tables or figures {clash or [name]} are written by another "
+                            "table, figure or analysis; choose another id")
+        problems += option_problems(kind, entry, f"analyses.{name}")
         chosen = entry.get("models") or sorted(nn)
         unknown = [m for m in chosen if m not in nn]
         if unknown:
             problems.append(f"analyses.{name}.models: {unknown} are not nn models of the config "
                             f"(nn models: {', '.join(sorted(nn)) or 'none'})")
-        if entry.get("kind") == "static_noise":
-            without = [m for m in chosen if m in nn and not models[m].get("static_attributes")]
-            if without:
-                problems.append(f"analyses.{name}: static_noise needs static attributes, {without} have none")
+        known = {m: resolved[m] for m in chosen if m in resolved}
+        for capability in kind.capabilities:
+            problem = capability_problem(capability, kind, name, known, resolved)
+            if problem:
+                problems.append(problem)
+                break  # the first missing capability names the models that can
 
 
 def check_config(config: Mapping[str, Any]) -> None:

@@ -49,7 +49,37 @@ rule analysis_table:
         "runoffbench analyse {params.kind} --collect {input} --output {output} > {log} 2>&1"
 
 
-# The figure of an analysis, named by its id, drawn by the registered figure of its kind.
+# The experiment-level step of a kind that has one (its products: tables/<id>_<product>.csv), a rule per
+# such kind of the registry, from the joined table (and the dataset's attributes where the kind reads them).
+for _kind in ANALYSIS_KINDS.values():
+    if not _kind.products:
+        continue
+
+    rule:
+        name:
+            f"analysis_summary_{_kind.name}"
+        input:
+            unpack(analysis_summary_inputs),
+        output:
+            [f"{RESULTS}/tables/{{analysis}}_{product}.csv" for product in _kind.products],
+        wildcard_constraints:
+            analysis=analysis_ids([_kind.name]),
+        params:
+            args=analysis_summary_args,
+            attributes=lambda wildcards: f"--attributes {CACHE}/attributes.nc"
+            if analysis_kind_of(wildcards.analysis).reads_attributes else "",
+            prefix=lambda wildcards: f"{RESULTS}/tables/{wildcards.analysis}",
+        log:
+            f"{RESULTS}/logs/analyses/{{analysis}}_summary.log",
+        conda:
+            "../../envs/analysis.yaml"
+        shell:
+            "runoffbench analyse {params.args} --summarise {input.table} {params.attributes} "
+            "--output-prefix {params.prefix} > {log} 2>&1"
+
+
+# The figures of an analysis, drawn by the registered figure kinds its kind feeds: the first as
+# figures/<id>.pdf|png from tables/<id>.csv, the others as figures/<id>_<suffix> from the table they read.
 rule analysis_figure:
     input:
         f"{RESULTS}/tables/{{analysis}}.csv",
@@ -59,9 +89,28 @@ rule analysis_figure:
     wildcard_constraints:
         analysis="|".join(ANALYSES) or "^$",
     params:
-        kind=lambda wildcards: ANALYSES[wildcards.analysis]["kind"],
+        kind=lambda wildcards: analysis_figure_use(wildcards.analysis, "").kind,
     log:
         f"{RESULTS}/logs/figures/{{analysis}}.log",
+    conda:
+        "../../envs/analysis.yaml"
+    shell:
+        "runoffbench figure {params.kind} --table {input} --output {output.pdf} > {log} 2>&1"
+
+
+rule analysis_extra_figure:
+    input:
+        lambda wildcards: analysis_figure_table(wildcards.analysis, wildcards.suffix),
+    output:
+        pdf=f"{RESULTS}/figures/{{analysis}}_{{suffix}}.pdf",
+        png=f"{RESULTS}/figures/{{analysis}}_{{suffix}}.png",
+    wildcard_constraints:
+        analysis=analysis_ids(predicate=lambda kind: any(use.suffix for use in kind.figures)),
+        suffix=ANALYSIS_FIGURE_SUFFIXES,
+    params:
+        kind=lambda wildcards: analysis_figure_use(wildcards.analysis, wildcards.suffix).kind,
+    log:
+        f"{RESULTS}/logs/figures/{{analysis}}_{{suffix}}.log",
     conda:
         "../../envs/analysis.yaml"
     shell:

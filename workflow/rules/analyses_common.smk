@@ -1,5 +1,15 @@
-# Settings and helpers of the analyses stage (analyses.smk), derived from the validated config.
+# Settings and helpers of the analyses stage (analyses.smk), derived from the validated config and the
+# analysis registry (runoffbench.analysis.registry, stdlib only): each kind's options, products and figures.
+import re
+
+from runoffbench.analysis.registry import ANALYSIS_KINDS, figure_names, product_names, settings_argument
+
 ANALYSES = config.get("analyses") or {}
+
+
+def analysis_kind_of(name):
+    """The registered kind of the analysis ``name``."""
+    return ANALYSIS_KINDS[ANALYSES[name]["kind"]]
 
 
 def analysed_models(name, spec):
@@ -13,14 +23,15 @@ def analysed_models(name, spec):
 
 
 def analysis_args(wildcards):
-    """The analysis's options as flags of `runoffbench analyse`."""
+    """The kind and its per-run options (`--settings JSON`, the registry's defaults for the rest)."""
     spec = ANALYSES[wildcards.analysis]
-    args = [spec["kind"]]
-    args += [f"--sigma {sigma}" for sigma in spec.get("sigmas", [])]
-    for key in ("draws", "draws_per_batch", "seed"):
-        if key in spec:
-            args.append(f"--{key.replace('_', '-')} {spec[key]}")
-    return " ".join(args)
+    return f"{spec['kind']} {settings_argument(spec, 'run')}".strip()
+
+
+def analysis_summary_args(wildcards):
+    """The kind and the options of its experiment-level step."""
+    spec = ANALYSES[wildcards.analysis]
+    return f"{spec['kind']} {settings_argument(spec, 'summary')}".strip()
 
 
 def analysis_tables(name):
@@ -34,11 +45,44 @@ def analysis_tables(name):
     ]
 
 
+def analysis_summary_inputs(wildcards):
+    """The joined table of an analysis and, for a kind that reads them, the dataset's attributes."""
+    inputs = {"table": f"{RESULTS}/tables/{wildcards.analysis}.csv"}
+    if analysis_kind_of(wildcards.analysis).reads_attributes:
+        inputs["attributes"] = f"{CACHE}/attributes.nc"
+    return inputs
+
+
+def analysis_figure_use(name, suffix):
+    """The figure of analysis ``name`` written as figures/<name>[_<suffix>] (kind and table)."""
+    return next(use for use in analysis_kind_of(name).figures if use.suffix == suffix)
+
+
+def analysis_figure_table(name, suffix):
+    reads = analysis_figure_use(name, suffix).reads
+    return f"{RESULTS}/tables/{name}_{reads}.csv" if reads else f"{RESULTS}/tables/{name}.csv"
+
+
+def analysis_ids(kinds=None, predicate=None):
+    """Wildcard constraint: the ids of the analyses (of ``kinds``; whose kind passes ``predicate``)."""
+    ids = [n for n, s in ANALYSES.items() if (kinds is None or s["kind"] in kinds)
+           and (predicate is None or predicate(ANALYSIS_KINDS[s["kind"]]))]
+    return "|".join(re.escape(n) for n in ids) or "^$"
+
+
+#: the suffixes of the figures beside an analysis's main one (figures/<id>_<suffix>)
+ANALYSIS_FIGURE_SUFFIXES = "|".join(sorted({use.suffix for name in ANALYSES
+                                            for use in analysis_kind_of(name).figures if use.suffix})) or "^$"
+
+
 def analysis_outputs():
-    """Every analysis's per-run tables, its experiment table and its figure."""
+    """Every analysis's per-run tables, its experiment table, its products and its figures."""
     outputs = [path for name in ANALYSES for path in analysis_tables(name)]
     outputs += [f"{RESULTS}/tables/{name}.csv" for name in ANALYSES]
-    outputs += [f"{RESULTS}/figures/{name}.{ext}" for name in ANALYSES for ext in ("pdf", "png")]
+    outputs += [f"{RESULTS}/tables/{product}.csv" for name in ANALYSES
+                for product in product_names(name, analysis_kind_of(name))]
+    outputs += [f"{RESULTS}/figures/{figure}.{ext}" for name in ANALYSES
+                for figure in figure_names(name, analysis_kind_of(name)) for ext in ("pdf", "png")]
     return outputs
 
 

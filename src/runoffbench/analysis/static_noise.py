@@ -10,7 +10,8 @@ form one prediction batch (no Python loop over basins or days), so the full pape
 10 σ × 50 draws) is 500 batches of 531 × 10 "basins" per network.
 
 Result (contract 6): one row per basin, σ and draw with its NSE, ``results/<experiment>/analyses/
-<id>/<model>/<forcing>/<split>/<member>.csv``.
+<id>/<model>/<forcing>/<split>/<member>.csv``; registered as the kind ``static_noise`` of
+:mod:`runoffbench.analysis.registry` (:func:`noise_table`).
 """
 
 from __future__ import annotations
@@ -98,15 +99,21 @@ def static_noise_nse(run, tensors, sigmas: Sequence[float], draws: int, seed: in
     return pd.concat(rows, ignore_index=True)
 
 
+def noise_table(run, tensors, sigmas: Sequence[float] = PAPER_SIGMAS, draws: int = PAPER_DRAWS, seed: int = 0,
+                draws_per_batch: int = 10) -> pd.DataFrame:
+    """The registered per-run function (:mod:`runoffbench.analysis.registry`, kind ``static_noise``):
+    :func:`static_noise_nse` with as many windows per batch as the run predicts at once per copy."""
+    from runoffbench.training.run import prediction_batch_size
+
+    batch_size = prediction_batch_size(run.settings, len(run.config["basins"]) * draws_per_batch)
+    return static_noise_nse(run, tensors, sigmas, draws, seed, draws_per_batch, batch_size)
+
+
 def analyse_run(run_dir, sigmas: Sequence[float] = PAPER_SIGMAS, draws: int = PAPER_DRAWS, seed: int = 0,
                 draws_per_batch: int = 10, cache=None, device: str = "cpu") -> pd.DataFrame:
-    """:func:`static_noise_nse` of the saved run ``run_dir`` over its test period."""
-    from runoffbench.training.run import prediction_batch_size, run_test_tensors
-    from runoffbench.training.saved_run import load_trained_run
+    """:func:`static_noise_nse` of the saved run ``run_dir`` over its test period, with the run's model,
+    forcing, split, member and the seed as columns (:func:`runoffbench.analysis.registry.analyse_run`)."""
+    from runoffbench.analysis.registry import analyse_run as registered
 
-    run = load_trained_run(run_dir, device)
-    tensors = run_test_tensors(run, cache=cache, device=device)
-    batch_size = prediction_batch_size(run.settings, len(run.config["basins"]) * draws_per_batch)
-    table = static_noise_nse(run, tensors, sigmas, draws, seed, draws_per_batch, batch_size)
-    return table.assign(model=run.settings.name, forcing=run.config["forcing"], split=run.config["split"],
-                        member=str(run.config["seed"]), seed=seed)
+    return registered("static_noise", run_dir, {"sigmas": list(sigmas), "draws": draws, "seed": seed,
+                                                 "draws_per_batch": draws_per_batch}, cache=cache, device=device)

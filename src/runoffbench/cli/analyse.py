@@ -1,4 +1,5 @@
-"""``runoffbench analyse``: analyses of trained runs (contract 6), e.g. static-attribute noise."""
+"""``runoffbench analyse <kind>``: analyses of trained runs (contract 6), one subcommand per kind of
+:data:`runoffbench.analysis.registry.ANALYSIS_KINDS`, its flags generated from the kind's options."""
 
 from __future__ import annotations
 
@@ -7,48 +8,71 @@ from pathlib import Path
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
-    """Add the ``analyse`` subcommand to ``subparsers``."""
+    """Add the ``analyse`` subcommand, with a subcommand per analysis kind, to ``subparsers``."""
+    from runoffbench.analysis.registry import ANALYSIS_KINDS, add_arguments
+
     p = subparsers.add_parser(
         "analyse",
-        help="analyse a trained run (static-attribute noise) into a per-basin table",
+        help="analyse a trained run into a per-basin table (" + ", ".join(ANALYSIS_KINDS) + ")",
         description="Reload a trained run (RUNDIR/model.pt, config.yaml), analyse it over its test period and "
-        "write one row per basin and setting. static_noise (Kratzert et al. 2019, Fig. 6): Gaussian noise of each "
-        "--sigma added to the standardised static inputs, --draws draws per basin and sigma (sigma 0 once), NSE of "
-        "each; the draws are batched --draws-per-batch at a time.",
+        "write its per-basin table (--run); join such tables (--collect); or compute a kind's experiment-level "
+        "tables from the joined table (--summarise). Options come as --settings JSON (what the workflow passes) "
+        "and as flags, which override it.",
     )
-    p.add_argument("analysis", choices=("static_noise",), help="the analysis")
-    p.add_argument("--run", dest="run_dir", type=Path, metavar="RUNDIR", help="a trained run")
-    p.add_argument("--collect", nargs="+", type=Path, metavar="TABLE.csv",
-                   help="instead of --run: concatenate these per-run tables of the analysis into --output")
-    p.add_argument("--sigma", dest="sigmas", type=float, action="append", metavar="S",
-                   help="noise standard deviation (repeatable; default 0.1, 0.2, ..., 1.0 as the paper)")
-    p.add_argument("--draws", type=int, default=50, help="draws per basin and sigma (default 50, the paper's)")
-    p.add_argument("--draws-per-batch", type=int, default=10, help="draws predicted in one batch (default 10)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the noise (recorded in the table)")
-    p.add_argument("--cache", type=Path, metavar="FORCING.nc", help="forcing cache (default: the run's)")
-    p.add_argument("--device", default="cpu", help="cpu (default) or cuda[:N]")
-    p.add_argument("--output", required=True, type=Path, metavar="TABLE.csv", help="the analysis table")
-    p.set_defaults(run=run)
+    kinds = p.add_subparsers(dest="analysis", required=True, metavar="KIND")
+    for kind in ANALYSIS_KINDS.values():
+        products = f" --summarise writes {', '.join(kind.products)}." if kind.products else ""
+        needs = f" Needs {', '.join(kind.needs)}." if kind.needs else ""
+        sub = kinds.add_parser(kind.name, help=kind.description.split(";")[0],
+                               description=f"{kind.description} ({kind.paper}).{needs}{products}")
+        what = sub.add_mutually_exclusive_group(required=True)
+        what.add_argument("--run", dest="run_dir", type=Path, metavar="RUNDIR", help="a trained run")
+        what.add_argument("--collect", nargs="+", type=Path, metavar="TABLE.csv",
+                          help="concatenate these per-run tables of the analysis into --output")
+        if kind.summarise:
+            what.add_argument("--summarise", type=Path, metavar="TABLE.csv",
+                              help="the joined table (--collect): write PREFIX_<product>.csv for each product")
+            sub.add_argument("--output-prefix", metavar="PREFIX", help="with --summarise: where the products go")
+            if kind.reads_attributes:
+                sub.add_argument("--attributes", type=Path, metavar="ATTRIBUTES.nc",
+                                 help="with --summarise: the dataset's attributes.nc")
+        sub.add_argument("--settings", metavar="JSON", help="the options as a JSON object (the config entry's)")
+        add_arguments(sub, kind)
+        sub.add_argument("--cache", type=Path, metavar="FORCING.nc", help="forcing cache (default: the run's)")
+        sub.add_argument("--device", default="cpu", help="cpu (default) or cuda[:N]")
+        sub.add_argument("--output", type=Path, metavar="TABLE.csv", help="the table written (--run, --collect)")
+        sub.set_defaults(run=run)
     return p
 
 
 def run(args: argparse.Namespace) -> int:
-    import pandas as pd
-
-    from runoffbench.analysis.static_noise import PAPER_SIGMAS, analyse_run
+    from runoffbench.analysis.registry import analyse_run, analysis_kind, collect, parsed_options, read_attributes
+    from runoffbench.analysis.registry import summarise as summarise_table
     from runoffbench.errors import ConfigError
     from runoffbench.io import write_text_atomic
 
-    if (args.run_dir is None) == (args.collect is None):
-        raise ConfigError("runoffbench analyse: give either --run (analyse a run) or --collect (join run tables)")
-    if args.collect:
-        table = pd.concat([pd.read_csv(path, dtype={"basin": str, "member": str}) for path in args.collect],
-                          ignore_index=True)
-        args.output.parent.mkdir(parents=True, exist_ok=True)
-        print(f"wrote {write_text_atomic(args.output, table.to_csv(index=False))}")
+    kind = analysis_kind(args.analysis)
+    options = parsed_options(args, kind)
+    summarise = getattr(args, "summarise", None)
+    if summarise is not None:
+        if not args.output_prefix:
+            raise ConfigError(f"runoffbench analyse {kind.name} --summarise needs --output-prefix")
+        import pandas as pd
+
+        table = pd.read_csv(summarise, dtype={"basin": str, "member": str})
+        attributes_path = getattr(args, "attributes", None)
+        attributes = read_attributes(attributes_path) if attributes_path else None
+        for product, frame in summarise_table(kind.name, table, attributes, options).items():
+            path = Path(f"{args.output_prefix}_{product}.csv")
+            path.parent.mkdir(parents=True, exist_ok=True)
+            print(f"wrote {write_text_atomic(path, frame.to_csv(index=False))}")
         return 0
-    table = analyse_run(args.run_dir, sigmas=args.sigmas or PAPER_SIGMAS, draws=args.draws, seed=args.seed,
-                        draws_per_batch=args.draws_per_batch, cache=args.cache, device=args.device)
+    if args.output is None:
+        raise ConfigError(f"runoffbench analyse {kind.name}: --output is required with --run and --collect")
+    if args.collect:
+        table = collect(args.collect)
+    else:
+        table = analyse_run(kind.name, args.run_dir, options, cache=args.cache, device=args.device)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     print(f"wrote {write_text_atomic(args.output, table.to_csv(index=False))}")
     return 0

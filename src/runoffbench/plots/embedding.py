@@ -1,0 +1,181 @@
+"""Kratzert et al. (2019) Figs. 8, 9, 10 and 12: the EA-LSTM's catchment embedding.
+
+Each function reads one table of an ``embedding`` analysis (:mod:`runoffbench.analysis.embedding`):
+
+- :func:`plot_embedding_heatmap` (Fig. 8), the joined per-run table ``tables/<id>.csv``: the input-gate
+  activation of every cell (rows) and basin (columns, in the order of their ids, i.e. by HUC-02
+  region, the regions marked) of one network.
+- :func:`plot_embedding_silhouette` (Fig. 9), ``tables/<id>_silhouette.csv``: mean and minimum silhouette
+  per number of clusters k, the embedding's averaged over the networks (the band: their range) against
+  the raw attributes'.
+- :func:`plot_embedding_variance` (Fig. 10), ``tables/<id>_variance.csv``: the fractional reduction of each
+  signature's variance by the k clusters, a panel per k, the embedding's mean over the networks (the
+  whisker: their range) beside the raw attributes'.
+- :func:`plot_embedding_umap` (Fig. 12), ``tables/<id>_umap.csv``: the UMAP of one network's embedding,
+  a panel per attribute, the basins coloured by its value.
+"""
+
+from __future__ import annotations
+
+import math
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from runoffbench.errors import DataError
+from runoffbench.plots.style import DOUBLE_COLUMN, MODEL_COLOURS, SINGLE_COLUMN, palette, use_style
+
+_SPACE_COLOURS = {"embedding": "#0072B2", "attributes": "#D55E00"}
+_SPACE_LABELS = {"embedding": "EA-LSTM embedding", "attributes": "raw catchment attributes"}
+#: attributes Fig. 12 colours by, where the network reads them
+UMAP_ATTRIBUTES = ("aridity", "p_mean", "frac_snow", "high_prec_dur", "elev_mean", "frac_forest")
+
+
+def _require(table: pd.DataFrame, columns, what: str, product: str) -> None:
+    missing = [c for c in columns if c not in table.columns]
+    if missing:
+        raise DataError(f"{what}: the table lacks {missing} (tables/<id>{product}.csv of an embedding analysis)")
+
+
+def _one(table: pd.DataFrame, column: str, value, what: str):
+    """``table`` restricted to ``column == value`` (default: the first value)."""
+    values = list(dict.fromkeys(table[column].astype(str)))
+    chosen = values[0] if value is None else str(value)
+    if chosen not in values:
+        raise DataError(f"{what}: no {column} {chosen!r} in the table ({', '.join(values)})")
+    return table[table[column].astype(str) == chosen], chosen
+
+
+def plot_embedding_heatmap(table: pd.DataFrame, model: str | None = None, member: str | None = None,
+                           sort_cells: bool = False) -> Figure:
+    """Input-gate activations, cells × basins, of one network (the first ``model`` and ``member`` by
+    default); ``sort_cells`` orders the cells by their mean activation."""
+    from runoffbench.analysis.embedding import cell_columns
+
+    _require(table, ("basin", "model", "member"), "embedding heat map", "")
+    cells = cell_columns(table)
+    if not cells:
+        raise DataError("embedding heat map: the table has no cell_* columns (runoffbench analyse embedding)")
+    rows, model = _one(table, "model", model, "embedding heat map")
+    rows, member = _one(rows, "member", member, "embedding heat map")
+    rows = rows.assign(basin=rows["basin"].astype(str)).sort_values("basin")
+    values = rows[cells].to_numpy(dtype=float).T
+    if sort_cells:
+        values = values[np.argsort(-values.mean(axis=1), kind="stable")]
+    use_style()
+    fig, ax = plt.subplots(figsize=(DOUBLE_COLUMN, 3.0), layout="constrained")
+    image = ax.imshow(values, aspect="auto", interpolation="nearest", cmap="viridis", vmin=0.0, vmax=1.0)
+    regions = rows["basin"].str[:2].to_numpy()
+    starts = [0] + [i for i in range(1, len(regions)) if regions[i] != regions[i - 1]]
+    for start in starts[1:]:
+        ax.axvline(start - 0.5, color="white", linewidth=0.5)
+    ends = starts[1:] + [len(regions)]
+    ax.set_xticks([(a + b - 1) / 2 for a, b in zip(starts, ends, strict=True)], [regions[a] for a in starts],
+                  fontsize=5.5)
+    ax.tick_params(axis="x", length=0)
+    ax.set_xlabel(f"basins by HUC-02 region ({len(regions)})")
+    ax.set_ylabel(f"input-gate cell{' (by mean activation)' if sort_cells else ''}")
+    ax.set_title(f"{model}, member {member}", loc="left", fontsize="small")
+    fig.colorbar(image, ax=ax, shrink=0.9, pad=0.01, label="input gate i = σ(W_i x_s + b_i)")
+    return fig
+
+
+def plot_embedding_silhouette(table: pd.DataFrame, minimum: str = "silhouette_min") -> Figure:
+    """Two panels, mean and minimum silhouette against k (module docstring); ``minimum`` is the column of
+    the second (``silhouette_min``: the smallest cluster mean; ``silhouette_min_basin``: of a basin)."""
+    _require(table, ("model", "space", "k", "silhouette_mean", minimum), "silhouette figure", "_silhouette")
+    models = list(dict.fromkeys(table["model"]))
+    use_style()
+    fig, axes = plt.subplots(1, 2, figsize=(DOUBLE_COLUMN, 2.6), sharex=True, layout="constrained")
+    styles = {"embedding": "-", "attributes": "--"}
+    colours = palette(models, MODEL_COLOURS) if len(models) > 1 else {models[0]: None}
+    for ax, column, title in zip(axes, ("silhouette_mean", minimum), ("mean", "minimum"), strict=True):
+        stats = table.groupby(["model", "space", "k"], sort=False)[column].agg(["mean", "min", "max", "count"])
+        for (model, space), rows in stats.groupby(level=["model", "space"], sort=False):
+            rows = rows.droplevel(["model", "space"]).sort_index()
+            colour = colours[model] or _SPACE_COLOURS.get(space)
+            label = _SPACE_LABELS.get(space, space) + (f" ({model})" if len(models) > 1 else "")
+            if space == "embedding" and rows["count"].max() > 1:
+                label += f", mean of {int(rows['count'].max())} networks"
+                ax.fill_between(rows.index, rows["min"], rows["max"], color=colour, alpha=0.2, linewidth=0)
+            ax.plot(rows.index, rows["mean"], styles.get(space, ":"), marker="o", markersize=2.5, color=colour,
+                    label=label)
+        ax.set_xlabel("number of clusters k")
+        ax.set_ylabel(f"{title} silhouette [-]")
+        ax.set_xticks(sorted(table["k"].unique()))
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=2, fontsize=6, frameon=False)
+    return fig
+
+
+def plot_embedding_variance(table: pd.DataFrame, ks=None, model: str | None = None) -> Figure:
+    """A panel per k (default: every k of the table) of bars per signature: the fractional variance
+    reduction by the clusters of the embedding (mean over the networks, whiskers their range) and of the
+    raw attributes."""
+    _require(table, ("model", "space", "k", "signature", "variance_reduction"), "variance figure", "_variance")
+    if table.empty:
+        raise DataError("variance figure: the table is empty (no attributes.nc signatures were given)")
+    rows, model = _one(table, "model", model, "variance figure")
+    ks = sorted(rows["k"].unique()) if ks is None else list(ks)
+    signatures = list(dict.fromkeys(rows["signature"]))
+    spaces = [s for s in ("embedding", "attributes") if s in set(rows["space"])]
+    use_style()
+    fig, axes = plt.subplots(len(ks), 1, figsize=(DOUBLE_COLUMN, 1.9 * len(ks) + 0.4), sharex=True, sharey=True,
+                             squeeze=False, layout="constrained")
+    width = 0.8 / max(len(spaces), 1)
+    x = np.arange(len(signatures))
+    for ax, k in zip(axes[:, 0], ks, strict=True):
+        at_k = rows[rows["k"] == k]
+        if at_k.empty:
+            raise DataError(f"variance figure: no k = {k} in the table (analyses.<id>.variance_k)")
+        for index, space in enumerate(spaces):
+            stats = (at_k[at_k["space"] == space].groupby("signature")["variance_reduction"]
+                     .agg(["mean", "min", "max"]).reindex(signatures))
+            position = x - 0.4 + width * (index + 0.5)
+            error = np.vstack([stats["mean"] - stats["min"], stats["max"] - stats["mean"]])
+            ax.bar(position, stats["mean"], width * 0.9, color=_SPACE_COLOURS[space], label=_SPACE_LABELS[space],
+                   yerr=error if space == "embedding" else None, error_kw={"linewidth": 0.6, "capsize": 1.5})
+        ax.set_ylabel("variance reduction [-]")
+        ax.set_title(f"k = {k}", loc="left", fontsize="small")
+        ax.axhline(0, color="black", linewidth=0.5)
+    axes[-1, 0].set_xticks(x, signatures, rotation=45, ha="right")
+    members = rows.loc[rows["space"] == "embedding", "member"].nunique()
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=2, fontsize=6, frameon=False,
+               title=f"{model}; embedding: mean of {members} network(s), whiskers their range", title_fontsize=6)
+    return fig
+
+
+def plot_embedding_umap(table: pd.DataFrame, attributes=None, model: str | None = None) -> Figure:
+    """A panel per attribute (default: those of :data:`UMAP_ATTRIBUTES` the table has, else its first six)
+    of the UMAP of one network's embedding, each basin coloured by the attribute's value."""
+    _require(table, ("basin", "x", "y", "model", "member"), "UMAP figure", "_umap")
+    rows, model = _one(table, "model", model, "UMAP figure")
+    reserved = {"basin", "x", "y", "model", "forcing", "split", "member", "seed"}
+    available = [c for c in rows.columns if c not in reserved and pd.api.types.is_numeric_dtype(rows[c])]
+    if attributes is None:
+        attributes = [a for a in UMAP_ATTRIBUTES if a in available] or available[:6]
+    unknown = [a for a in attributes if a not in available]
+    if unknown or not attributes:
+        raise DataError(f"UMAP figure: no attribute(s) {unknown or 'at all'} in the table; it has "
+                        f"{', '.join(available) or 'none'}")
+    columns = min(3, len(attributes))
+    lines = math.ceil(len(attributes) / columns)
+    panel = DOUBLE_COLUMN / columns if columns > 1 else SINGLE_COLUMN
+    use_style()
+    fig, axes = plt.subplots(lines, columns, figsize=(panel * columns, panel * 0.85 * lines), squeeze=False,
+                             layout="constrained")
+    for ax in axes.flat:
+        ax.set_axis_off()
+    for ax, attribute in zip(axes.flat, attributes, strict=False):
+        ax.set_axis_on()
+        points = ax.scatter(rows["x"], rows["y"], c=rows[attribute], cmap="viridis", s=6, linewidths=0)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        ax.set_title(attribute, fontsize=7.5, pad=2)
+        fig.colorbar(points, ax=ax, shrink=0.85, pad=0.01)
+    member = rows["member"].iloc[0]
+    fig.suptitle(f"UMAP of the input gates of {model}, member {member} ({len(rows)} basins)", fontsize=8)
+    return fig
