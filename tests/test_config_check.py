@@ -53,7 +53,7 @@ MUTATIONS = {
                                            r"evaluation.kge_difference: \['mc_lstm'\] not among the configured"),
     "reversed calibration bounds": (lambda c: _models(c)["exphydro"].update(bounds={"smax": [500, 100]}),
                                     r"models.exphydro.bounds.smax"),
-    "analysis of a model without statics": (lambda c: c["analyses"]["static_noise"].update(models=["dexphydro"]),
+    "analysis of a model without statics": (lambda c: c["analyses"]["static_noise"].update(models=["lstm_no_static"]),
                                             r"analyses.static_noise: static_noise needs static attributes"),
     "analysis of an unknown model": (lambda c: c["analyses"]["static_noise"].update(models=["ea_lstm"]),
                                      r"analyses.static_noise.models: \['ea_lstm'\] are not nn models"),

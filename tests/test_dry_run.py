@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from runoffbench.experiment import expand_models
 from tests.test_workflow import copy_workflow
 
 REPO = Path(__file__).resolve().parents[1]
@@ -63,7 +64,7 @@ def expected_jobs(config: dict) -> Counter:
     dataset = config["dataset"]
     forcings = dataset["forcings"]
     splits = list(config["splits"])
-    models = config.get("models", {})
+    models = expand_models(config.get("models", {}))  # a sweep: one model entry per combination
     figures = set(config.get("figures", {}))
     jobs = Counter(all=1, build_cache=len(forcings), build_attributes_cache=1, water_balance=1, basin_map=1)
     if dataset["name"] == "synthetic":

@@ -10,7 +10,7 @@ import pytest
 
 from runoffbench.cli import main
 from runoffbench.errors import ConfigError
-from runoffbench.plots.registry import FIGURES
+from runoffbench.outputs import KINDS
 from runoffbench.plots.style import save_figure
 from tests.test_tables import metrics_table
 
@@ -35,10 +35,10 @@ def table() -> pd.DataFrame:
     ("nse_cdf", {}, "Nash-Sutcliffe efficiency NSE [-]"),
     ("kge_cdf", {}, "Kling-Gupta efficiency KGE [-]"),
     ("mutual_information_cdf", {}, "Mutual information I(Qobs; Qsim) [nats]"),
-    ("kge_difference_cdf", {"models": ("lstm", "mean_flow")}, "KGE(lstm) − KGE(mean_flow) [-]"),
+    ("kge_difference_cdf", {"pair": ("lstm", "mean_flow")}, "KGE(lstm) − KGE(mean_flow) [-]"),
 ])
 def test_cdf_figures_label_axes_and_write_files(tmp_path, table, figure_id, options, xlabel):
-    fig = FIGURES[figure_id].function(table, **options)
+    fig = KINDS[figure_id].load()(table, **options)
     ax = fig.axes[0]
     assert ax.get_xlabel() == xlabel and ax.get_ylabel() == "Fraction of basins [-]"
     # the legend sits under the axes, where it cannot hide a curve, and names every line
@@ -54,7 +54,7 @@ def test_kge_difference_axis_stays_on_one_and_counts_basins_beyond(table):
     outlier.loc[outlier["model"] == "mean_flow", "KGE"] = 0.5  # every difference within ±1 ...
     collapsed = (outlier["model"] == "lstm") & (outlier["forcing"] == "daymet") & (outlier["basin"] == "00000003")
     outlier.loc[collapsed, "KGE"] = -150.0  # ... but for one basin where the model collapses
-    fig = FIGURES["kge_difference_cdf"].function(outlier, models=("lstm", "mean_flow"))
+    fig = KINDS["kge_difference_cdf"].load()(outlier, pair=("lstm", "mean_flow"))
     assert fig.axes[0].get_xlim() == (-1.0, 1.0)
     labels = [text.get_text() for text in fig.legends[0].get_texts()]
     assert labels[0].startswith("daymet: lstm better in ") and labels[0].endswith(", 1 beyond ±1")
@@ -62,15 +62,15 @@ def test_kge_difference_axis_stays_on_one_and_counts_basins_beyond(table):
 
 
 def test_mass_bias_figures(tmp_path, table):
-    cdf = FIGURES["mass_bias_cdf"].function(table)
+    cdf = KINDS["mass_bias_cdf"].load()(table)
     assert len(cdf.axes) == 6 and cdf.axes[0].get_xlabel() == "|B| [-]"
     assert cdf.axes[0].get_title().endswith("total absolute mass bias")
-    boxes = FIGURES["mass_bias_by_huc"].function(table, min_basins=2)
+    boxes = KINDS["mass_bias_by_huc"].load()(table, min_basins=2)
     labels = [t.get_text() for t in boxes.axes[-1].get_xticklabels()]
     assert labels == ["01 New England", "02 Mid-Atlantic", "17 Pacific Northwest"]
     assert "not shown (fewer than 2 basins): 18 California" in boxes.axes[-1].get_xlabel()
     assert boxes.axes[0].get_ylabel() == "Mass bias B [-]"
-    figure = FIGURES["mass_bias_map"].function(table)
+    figure = KINDS["mass_bias_map"].load()(table)
     assert figure.axes[0].get_title() == "lstm (daymet), n=12"
     assert "Mass bias" in figure.axes[-1].get_xlabel()  # the colour bar
     save_figure(figure, tmp_path / "map.pdf")
@@ -81,12 +81,12 @@ def test_mass_bias_figures_keep_their_axes_when_one_basin_explodes(table):
     arid = table.copy()
     basin = (arid["model"] == "lstm") & (arid["basin"] == "00000004")
     arid.loc[basin, ["Mass-Bias-Absolute", "Mass-Bias-Positive", "Mass-Bias-Negative"]] = [4900.0, 4900.0, 0.0]
-    cdf = FIGURES["mass_bias_cdf"].function(arid)
+    cdf = KINDS["mass_bias_cdf"].load()(arid)
     assert [ax.get_xlim() for ax in cdf.axes[:3]] == [(0.0, 1.0), (0.0, 1.0), (-1.0, 0.0)]
     assert cdf.axes[0].get_ylabel() == "daymet\nFraction of basins [-]"
     assert [t.get_text() for t in cdf.axes[0].texts] == ["1 value off the axis"]
     assert len(cdf.axes[2].texts) == 0
-    boxes = FIGURES["mass_bias_by_huc"].function(arid, min_basins=2)
+    boxes = KINDS["mass_bias_by_huc"].load()(arid, min_basins=2)
     low, high = boxes.axes[0].get_ylim()
     assert low < 0 < high < 10  # the boxes of biases within ±1 stay readable
     assert [t.get_text() for t in boxes.axes[0].texts if "off the axis" in t.get_text()] == [
@@ -94,10 +94,10 @@ def test_mass_bias_figures_keep_their_axes_when_one_basin_explodes(table):
 
 
 def test_skill_score_needs_its_baseline(table):
-    fig = FIGURES["kge_skill_cdf"].function(table, baseline="mean_flow")
+    fig = KINDS["kge_skill_cdf"].load()(table, baseline="mean_flow")
     assert fig.axes[1].get_xlabel() == "KGE skill score against mean_flow [-]"
     with pytest.raises(ConfigError, match=r"model\(s\) \['lstm_v2'\] needed for the KGE skill score"):
-        FIGURES["kge_skill_cdf"].function(table, baseline="lstm_v2")
+        KINDS["kge_skill_cdf"].load()(table, baseline="lstm_v2")
 
 
 def test_hydrographs_from_cli(tmp_path):
@@ -111,7 +111,7 @@ def test_hydrographs_from_cli(tmp_path):
     pd.concat(rows).to_csv(path, index=False)
     assert main(["figure", "hydrographs", "--table", str(path), "--output", str(tmp_path / "h.pdf")]) == 0
     assert (tmp_path / "h.png").stat().st_size > 20000
-    fig = FIGURES["hydrographs"].function(pd.read_csv(path, dtype={"basin": str, "member": str}))
+    fig = KINDS["hydrographs"].load()(pd.read_csv(path, dtype={"basin": str, "member": str}))
     assert fig.axes[0].get_ylabel() == "Streamflow [mm/day]"
     assert "lstm: range of 2 members" in [t.get_text() for t in fig.legends[0].get_texts()]
     assert main(["figure", "hydrographs", "--table", str(path), "--output", str(tmp_path / "l.pdf"), "--log",
@@ -153,7 +153,7 @@ def _lines(ax):
 
 
 def test_hydrographs_show_few_models_one_year_and_the_observation_on_top(hydrograph_table):
-    fig = FIGURES["hydrographs"].function(hydrograph_table)
+    fig = KINDS["hydrographs"].load()(hydrograph_table)
     maps = [ax for ax in fig.axes if ax.get_lines()]
     assert len(maps) == 2
     for ax in maps:
@@ -176,7 +176,7 @@ def test_hydrographs_show_few_models_one_year_and_the_observation_on_top(hydrogr
 
 
 def test_hydrograph_seed_band_spans_the_members(hydrograph_table):
-    fig = FIGURES["hydrographs"].function(hydrograph_table, models=["lstm"])
+    fig = KINDS["hydrographs"].load()(hydrograph_table, models=["lstm"])
     ax = fig.axes[0]
     band = [c for c in ax.collections if c.get_label() == "lstm: range of 2 members"]
     assert len(band) == 1
@@ -188,7 +188,7 @@ def test_hydrograph_seed_band_spans_the_members(hydrograph_table):
 
 
 def test_hydrograph_options_choose_models_years_and_a_log_axis(hydrograph_table):
-    fig = FIGURES["hydrographs"].function(hydrograph_table, models=["climatology", "mean_flow"], water_year=2000,
+    fig = KINDS["hydrographs"].load()(hydrograph_table, models=["climatology", "mean_flow"], water_year=2000,
                                           years=2, log=True)
     ax = fig.axes[0]
     assert sorted(_lines(ax)) == ["climatology", "mean_flow", "observed"]
@@ -196,15 +196,15 @@ def test_hydrograph_options_choose_models_years_and_a_log_axis(hydrograph_table)
     start, end = (mdates.num2date(x).replace(tzinfo=None) for x in ax.get_xlim())
     assert start <= pd.Timestamp("1999-10-02") and pd.Timestamp("2001-09-29") <= end < pd.Timestamp("2001-10-02")
     with pytest.raises(ConfigError, match="water year 1990"):
-        FIGURES["hydrographs"].function(hydrograph_table, water_year=1990)
+        KINDS["hydrographs"].load()(hydrograph_table, water_year=1990)
     with pytest.raises(ConfigError, match=r"model\(s\) \['nwm'\]"):
-        FIGURES["hydrographs"].function(hydrograph_table, models=["nwm"])
+        KINDS["hydrographs"].load()(hydrograph_table, models=["nwm"])
 
 
 def test_mutual_information_figure_names_its_estimator(table):
     """The per-basin MI is the bias-corrected KSG estimate; the figure says so (a plug-in histogram
     estimate on one year would be dominated by its bias)."""
-    fig = FIGURES["mutual_information_cdf"].function(table)
+    fig = KINDS["mutual_information_cdf"].load()(table)
     notes = " ".join(text.get_text() for text in fig.axes[0].texts)
     assert "Kraskov et al. 2004" in notes and "k = 3" in notes and "independent series: 0" in notes
 
@@ -237,7 +237,7 @@ def _maps(fig):
                                                (["daymet", "maurer", "nldas", "nldas_extended"], 4)])
 def test_mass_bias_map_is_a_grid_of_legible_maps(forcings, columns):
     """Seven models used to be one 2.6 × 12.9 in column of maps: now a page-wide grid, no taller than a page."""
-    fig = FIGURES["mass_bias_map"].function(_map_table(forcings))
+    fig = KINDS["mass_bias_map"].load()(_map_table(forcings))
     maps = _maps(fig)
     assert len(maps) == 7 * len(forcings)
     fig.canvas.draw()
@@ -256,7 +256,7 @@ def test_every_run_figure_states_its_basin_count(table):
     """Item 4: each run's curve or panel says how many basins it covers."""
     fewer = table[~((table["model"] == "mean_flow") & (table["basin"] == "00000000"))]
     for figure_id in ("nse_cdf", "kge_cdf", "mutual_information_cdf", "mass_bias_cdf", "mass_bias_map"):
-        fig = FIGURES[figure_id].function(fewer)
+        fig = KINDS[figure_id].load()(fewer)
         texts = [t.get_text() for ax in fig.axes if ax.get_legend() for t in ax.get_legend().get_texts()]
         texts += [t.get_text() for legend in fig.legends for t in legend.get_texts()]
         texts += [ax.get_title() for ax in fig.axes]
@@ -266,9 +266,9 @@ def test_every_run_figure_states_its_basin_count(table):
 
 
 def test_mass_bias_map_names_missing_records_only_when_there_are_some():
-    complete = FIGURES["mass_bias_map"].function(_map_table(["daymet"]))
+    complete = KINDS["mass_bias_map"].load()(_map_table(["daymet"]))
     assert all(ax.get_legend() is None for ax in complete.axes) and not complete.legends
-    gappy = FIGURES["mass_bias_map"].function(_map_table(["daymet"], gaps=True))
+    gappy = KINDS["mass_bias_map"].load()(_map_table(["daymet"], gaps=True))
     labels = [t.get_text() for legend in gappy.legends for t in legend.get_texts()]
     labels += [t.get_text() for ax in gappy.axes if ax.get_legend() for t in ax.get_legend().get_texts()]
     assert labels == ["no complete record (2 basins)"]
@@ -282,7 +282,7 @@ def test_mass_bias_by_huc_keeps_model_colours_in_single_basin_regions(table):
 
     from runoffbench.plots.style import MODEL_COLOURS
 
-    fig = FIGURES["mass_bias_by_huc"].function(table, min_basins=1)
+    fig = KINDS["mass_bias_by_huc"].load()(table, min_basins=1)
     ax = fig.axes[0]  # daymet
     regions = [t.get_text() for t in fig.axes[-1].get_xticklabels()]
     position = regions.index("18 California")

@@ -16,10 +16,10 @@ from matplotlib.collections import LineCollection  # noqa: E402
 
 from runoffbench.cli import figure as figure_cli  # noqa: E402
 from runoffbench.errors import ConfigError, DataError  # noqa: E402
+from runoffbench.outputs import KINDS, output_kind  # noqa: E402
 from runoffbench.plots.basin_map import plot_basin_map  # noqa: E402
 from runoffbench.plots.conus import CONUS_EXTENT, shapes_in_extent  # noqa: E402
 from runoffbench.plots.precip_bias import plot_precip_bias_by_huc  # noqa: E402
-from runoffbench.plots.registry import FIGURES, figure_spec  # noqa: E402
 from runoffbench.plots.style import REGION_COLOURS, palette, save_figure  # noqa: E402
 from runoffbench.regions import REGIONS, drop_small_regions, region_label, region_name  # noqa: E402
 
@@ -116,10 +116,10 @@ def test_precip_bias_unknown_forcing_is_named(table):
 
 
 def test_registry_lists_the_first_figures():
-    assert {"basin_map", "precip_bias_by_huc"} <= set(FIGURES)
-    assert figure_spec("precip_bias_by_huc").options == ("forcing", "reference")
-    with pytest.raises(ConfigError, match="basin_map"):
-        figure_spec("nope")
+    assert {"basin_map", "precip_bias_by_huc"} <= set(KINDS)
+    assert [o.name for o in output_kind("precip_bias_by_huc").options if o.required] == ["forcing", "reference"]
+    with pytest.raises(ValueError, match="basin_map"):
+        output_kind("nope", "figures")
 
 
 def parse(argv: list[str]) -> argparse.Namespace:

@@ -34,11 +34,16 @@ def test_free_ids_pass_the_checks_and_bad_scopes_are_named():
     check_config(config)
     bad = copy.deepcopy(config)
     bad["figures"]["nse_cdf_newman"]["split"] = "newman2071"
-    bad["tables"]["median_newman"]["baseline"] = "lstn"
+    bad["tables"]["median_newman"].update(table="comparison", baseline="lstn")
     with pytest.raises(ConfigError) as raised:
         check_config(bad)
     assert "figures.nse_cdf_newman.split: 'newman2071' is not a configured split" in str(raised.value)
-    assert "tables.median_newman: ['lstn'] not among the configured models" in str(raised.value)
+    assert "tables.median_newman.baseline: ['lstn'] not among the configured models" in str(raised.value)
+    not_an_option = copy.deepcopy(config)
+    not_an_option["tables"]["median_newman"]["baseline"] = "lstm"
+    with pytest.raises(ConfigError, match=r"tables.median_newman.baseline: not an option of median_metrics; its "
+                                          r"options: split, forcings, models, members, basins, factors, metrics"):
+        check_schema(not_an_option, SCHEMA)
     unknown_kind = copy.deepcopy(config)
     unknown_kind["figures"]["mine"] = {"plot": "nse_pdf"}
     with pytest.raises(ConfigError, match=r"config key figures.mine.plot"):
@@ -57,5 +62,5 @@ def test_a_kind_listed_twice_plans_one_job_per_id_with_its_scope(tmp_path):
             "complete_record --output results/default/figures/nse_cdf_newman.pdf") in planned
     assert "runoffbench figure nse_cdf --table results/default/tables/metrics.csv --split kratzert2019" in planned
     assert "--exclude-regions 09 --output results/default/figures/huc_no_09.pdf" in planned
-    assert ("runoffbench table median_metrics --metrics results/default/tables/metrics.csv --split newman2017"
+    assert ("runoffbench table median_metrics --table results/default/tables/metrics.csv --split newman2017"
             in planned) and "--output results/default/tables/median_newman.csv" in planned

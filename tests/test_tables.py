@@ -10,12 +10,12 @@ from runoffbench.errors import ConfigError
 from runoffbench.evaluation.statistics import median_ci
 from runoffbench.evaluation.tables import (
     benchmark_table,
-    build_table,
     comparison_table,
     ensemble_table,
     format_median_ci,
     median_metric_table,
 )
+from runoffbench.outputs import build as build_table
 from runoffbench.table_files import latex_escape, write_table
 
 METRICS = ["NSE", "KGE", "Pearson-r", "Alpha-NSE", "Beta-NSE", "Beta-KGE", "Peak-Timing", "FHV", "FLV"]
@@ -84,7 +84,7 @@ def test_benchmark_table_marks_significant_differences():
                                    "FLV [%]"]
     with pytest.raises(ConfigError, match="evaluation.baseline_model 'lstm_v2' has no runs"):
         benchmark_table(metrics_table(), reference="lstm_v2")
-    with pytest.raises(ConfigError, match="unknown table 'frame'"):
+    with pytest.raises(ValueError, match="unknown output kind 'frame'"):
         build_table("frame", metrics_table())
 
 

@@ -61,8 +61,10 @@ def test_default_run_writes_caches_table_and_figures(default_run):
 
 def configured_runs(config: dict):
     """(model, forcing, member) of every run the configuration asks for, ensembles included."""
+    from runoffbench.experiment import expand_models
+
     forcings = config["dataset"]["forcings"]
-    for model, spec in config["models"].items():
+    for model, spec in expand_models(config["models"]).items():
         members = spec.get("seeds") or spec.get("members") or [0]
         for forcing in [spec["forcing"]] if "forcing" in spec else spec.get("forcings", forcings):
             for member in [*members, *(["ensemble"] if len(members) > 1 else [])]:
@@ -73,7 +75,8 @@ def test_default_run_writes_every_configured_model_table_and_figure(default_run)
     config = yaml.safe_load((default_run / "config" / "config.yaml").read_text())
     results = default_run / "results" / "default"
     runs = list(configured_runs(config))
-    assert {model for model, _, _ in runs} >= {"lstm", "ealstm", "mclstm", "dhbv", "dexphydro", "sacsma", "exphydro"}
+    assert {model.partition("@")[0] for model, _, _ in runs} >= {"lstm", "ealstm", "mclstm", "dhbv", "dexphydro",
+                                                                  "sacsma", "exphydro"}
     for model, forcing, member in runs:
         path = prediction_path(results, model, forcing, "kratzert2019", member)
         with read_predictions(path) as predictions:

@@ -46,7 +46,12 @@ def schema_problems(config: Mapping[str, Any], schema_path: str | Path) -> list[
     """One line per schema violation, ``config key <path>: <message>``, the deepest first."""
     import jsonschema
 
+    from runoffbench.outputs import entry_problems, schema_additions
+
     schema = yaml.safe_load(Path(schema_path).read_text())
+    spec = schema["definitions"]["output_spec"]["properties"]  # the kinds come from the output registry
+    kinds = schema_additions()
+    spec["plot"]["enum"], spec["table"]["enum"] = kinds["figures"], kinds["tables"]
     validator = jsonschema.validators.validator_for(schema)(schema)
     problems = []
     for error in sorted(validator.iter_errors(dict(config)), key=lambda e: (-len(e.path), list(map(str, e.path)))):
@@ -59,6 +64,15 @@ def schema_problems(config: Mapping[str, Any], schema_path: str | Path) -> list[
         if len(message) > 400:
             message = message[:400] + " ..."
         problems.append(f"config key {_key(error.path)}: {message}")
+    for section in ("tables", "figures"):  # each entry against the options of its kind
+        entries = config.get(section) if isinstance(config.get(section), Mapping) else {}
+        named_kind = "plot" if section == "figures" else "table"
+        for output_id, entry in entries.items():
+            entry = entry or {}
+            if not isinstance(entry, Mapping) or entry.get(named_kind, output_id) not in kinds[section] and \
+                    named_kind in entry:
+                continue  # the schema names it: not a mapping, or a kind the registry lacks
+            problems += [f"config key {p}" for p in entry_problems(section, output_id, entry)]
     return problems
 
 
@@ -184,19 +198,45 @@ def _check_evaluation(config, problems: list[str]) -> None:
 
 
 def _check_outputs(config, problems: list[str]) -> None:
-    """Every table and figure scoped to a split, baseline or model pair names ones the config has."""
-    splits, models = list(config.get("splits") or {}), list(config.get("models") or {})
+    """Every table and figure scope names splits, forcings, models, factors and basin files the config has."""
+    from runoffbench.outputs import KINDS, kind_of
+
+    splits, forcings = list(config.get("splits") or {}), list(config["dataset"]["forcings"])
+    models = config.get("models") or {}
+    names = {*models, *(entry.get("base_model") for entry in models.values() if entry.get("base_model"))}
+    factors: dict[str, set[str]] = {}
+    for model in models.values():
+        for factor, label in (model.get("factors") or {}).items():
+            factors.setdefault(factor, set()).add(str(label))
     for section in ("tables", "figures"):
         for output_id, entry in (config.get(section) or {}).items():
-            entry = entry or {}
+            entry, where = entry or {}, f"{section}.{output_id}"
+            kind = KINDS.get(kind_of(section, output_id, entry))
+            if kind is None:
+                continue  # reported by the schema check
             if entry.get("split") is not None and entry["split"] not in splits:
-                problems.append(f"{section}.{output_id}.split: {entry['split']!r} is not a configured split "
-                                f"({', '.join(splits)})")
-            named = [entry["baseline"]] if entry.get("baseline") else []
-            unknown = [m for m in named + list(entry.get("models") or []) if m not in models]
+                problems.append(f"{where}.split: {entry['split']!r} is not a configured split ({', '.join(splits)})")
+            unknown = [f for f in entry.get("forcings") or [] if f not in forcings]
             if unknown:
-                problems.append(f"{section}.{output_id}: {unknown} not among the configured models "
-                                f"({', '.join(models)})")
+                problems.append(f"{where}.forcings: {unknown} not among dataset.forcings ({', '.join(forcings)})")
+            for option in kind.all_options:
+                if option.type in ("model", "models") and option.name in entry:
+                    value = entry[option.name]
+                    unknown = [m for m in ([value] if isinstance(value, str) else list(value)) if m not in names]
+                    if unknown:
+                        problems.append(f"{where}.{option.name}: {unknown} not among the configured models "
+                                        f"({', '.join(sorted(names))})")
+            for factor, levels in (entry.get("factors") or {}).items():
+                if factor not in factors:
+                    problems.append(f"{where}.factors: {factor!r} is no sweep factor of the config "
+                                    f"({', '.join(sorted(factors)) or 'no sweeps'})")
+                elif not {str(level) for level in levels} & factors[factor]:
+                    problems.append(f"{where}.factors.{factor}: none of {levels} is a level "
+                                    f"({', '.join(sorted(factors[factor]))})")
+            basins = entry.get("basins") or []
+            for token in basins if isinstance(basins, list) else [basins]:
+                if str(token).startswith("file:") and not Path(token[5:]).is_file():
+                    problems.append(f"{where}.basins: basin list {token[5:]} does not exist")
 
 
 def _analysed_model(name: str, entry: Mapping[str, Any]):

@@ -80,3 +80,14 @@ def expand_models(models: Mapping[str, Mapping[str, Any]]) -> dict[str, dict[str
             expanded[run] = {**base, "model": base.get("model", name), **values, "factors": labels,
                              "base_model": name}
     return expanded
+
+
+def parse_run_name(name: str) -> tuple[str, dict[str, str]]:
+    """``("lstm", {"train_years": "3"})`` of ``lstm@train_years=3``: the base model and the factor labels of
+    a run name written by :func:`expand_models` (no factors for an entry without a sweep)."""
+    base, _, factors = str(name).partition("@")
+    labels = {}
+    for part in filter(None, factors.split(",")):
+        factor, _, label = part.partition("=")
+        labels[factor] = label
+    return base, labels

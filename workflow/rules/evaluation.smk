@@ -90,17 +90,16 @@ rule evaluation_table:
     wildcard_constraints:
         table="|".join(re.escape(t) for t in requested_tables() if t != "run_summary") or "^$",
     params:
-        kind=lambda wildcards: table_kind(wildcards.table),
-        scope=lambda wildcards: output_scope("tables", wildcards.table),
-        reference=lambda wildcards: table_reference(wildcards.table),
+        kind=lambda wildcards: output_kind_name("tables", wildcards.table),
+        options=lambda wildcards: output_options("tables", wildcards.table),
         expected=expected_runs_arg(),
     log:
         f"{RESULTS}/logs/tables/{{table}}.log",
     conda:
         "../../envs/analysis.yaml"
     shell:
-        "runoffbench table {params.kind} --metrics {input} {params.scope} {params.reference} "
-        "{params.expected} --output {output.csv} > {log} 2>&1"
+        "runoffbench table {params.kind} --table {input} {params.options} {params.expected} --output {output.csv} "
+        "> {log} 2>&1"
 
 
 # The basins every run left out (runoffbench.failures: screened out for too little training flow, or failed
@@ -140,16 +139,15 @@ rule run_summary:
 
 rule evaluation_figure:
     input:
-        lambda wildcards: (rules.hydrograph_table.output if figure_kind(wildcards.figure) == "hydrographs"
-                           else rules.collect_metrics.output),
+        evaluation_figure_input,
     output:
         pdf=f"{RESULTS}/figures/{{figure}}.pdf",
         png=reported(f"{RESULTS}/figures/{{figure}}.png", "figures"),
     wildcard_constraints:
-        figure="|".join(re.escape(f) for f in requested_figures()) or "^$",
+        figure="|".join(re.escape(f) for f in requested_outputs("figures")) or "^$",
     params:
-        kind=lambda wildcards: figure_kind(wildcards.figure),
-        options=lambda wildcards: figure_options(wildcards.figure),
+        kind=lambda wildcards: output_kind_name("figures", wildcards.figure),
+        options=lambda wildcards: output_options("figures", wildcards.figure),
     log:
         f"{RESULTS}/logs/figures/{{figure}}.log",
     conda:

@@ -1,6 +1,8 @@
 # Settings and helpers of the evaluation rules (evaluation.smk), derived from the validated config.
 import re
 
+import runoffbench.outputs as outputs_registry
+
 EVALUATION = config.get("evaluation", {})
 EVALUATION_SPLIT = EVALUATION.get("split") or SPLITS[0]
 #: the basins the tables and the metric figures cover (runoffbench.evaluation.collect.BASIN_SETS)
@@ -64,79 +66,59 @@ def output_entry(section, output_id):
     return config.get(section, {}).get(output_id) or {}
 
 
-def figure_kind(figure):
-    """The registered figure a figure id draws: its `plot:`, by default the id itself."""
-    return output_entry("figures", figure).get("plot", figure)
+def _output_defaults():
+    """What an output entry falls back to (runoffbench.outputs: Option.fallback): the evaluation section,
+    resolved (its split, its basins as a filter list, the hydrograph table's forcing)."""
+    hydrographs = EVALUATION.get("hydrographs", {})
+    return {**EVALUATION, "split": EVALUATION_SPLIT, "basins": _basin_filters(EVALUATION_BASINS),
+            "hydrograph_forcing": hydrographs.get("forcing", REFERENCE_FORCING)}
 
 
-def table_kind(table):
-    """The table kind a table id builds: its `table:`, by default the id itself."""
-    return output_entry("tables", table).get("table", table)
+def _basin_filters(basins):
+    """Basin filters with `list:NAME` resolved to the dataset's basin-list file."""
+    tokens = basins if isinstance(basins, list) else [basins]
+    return [f"file:{ROOT}/basin_lists/{t[5:]}_basin_list.txt" if str(t).startswith("list:") else t for t in tokens]
 
 
-def table_reference(table):
-    """--reference of a table (the model others are tested against): its `baseline`, else evaluation.baseline_model."""
-    reference = output_entry("tables", table).get("baseline", EVALUATION.get("baseline_model"))
-    return f"--reference {reference}" if reference in EVALUATED_MODELS else ""
+def output_kind_name(section, output_id):
+    """The registered kind (runoffbench.outputs.KINDS) an output id builds: its `plot:`/`table:`, else the id."""
+    return outputs_registry.kind_of(section, output_id, output_entry(section, output_id))
 
 
-def output_scope(section, output_id):
-    """--split and --basins of a table or figure: its own, else the `evaluation` section's."""
-    entry = output_entry(section, output_id)
-    return f"--split {entry.get('split', EVALUATION_SPLIT)} --basins {entry.get('basins', EVALUATION_BASINS)}"
+def output_options(section, output_id):
+    """The flags of `runoffbench figure|table <kind>` of an output entry, from the output registry."""
+    entry = dict(output_entry(section, output_id))
+    if "basins" in entry:
+        entry["basins"] = _basin_filters(entry["basins"])
+    return outputs_registry.command_line(section, output_id, entry, _output_defaults())
 
 
-def figure_options(figure):
-    """CLI options of an evaluation figure: its kind's, from its entry or the `evaluation` section."""
-    kind, entry = figure_kind(figure), output_entry("figures", figure)
-    if kind == "hydrographs":
-        return f"--forcing {EVALUATION.get('hydrographs', {}).get('forcing', REFERENCE_FORCING)}"
-    options = [output_scope("figures", figure)]
-    if kind == "kge_skill_cdf":
-        options.append(f"--baseline {entry.get('baseline', EVALUATION.get('baseline_model'))}")
-    if kind == "kge_difference_cdf":
-        options.append("--models " + " ".join(entry.get("models", EVALUATION.get("kge_difference", []))))
-    if kind == "mass_bias_by_huc":
-        options.append(f"--min-basins {entry.get('min_basins', EVALUATION.get('min_basins_per_region', 3))}")
-        regions = entry.get("exclude_regions", EVALUATION.get("exclude_regions"))
-        if regions:
-            options.append("--exclude-regions " + " ".join(regions))
-    return " ".join(options)
-
-
-#: tables of `runoffbench table` (runoffbench.evaluation.tables.TABLES), built when listed under `tables:`
-EVALUATION_TABLES = ["median_metrics", "single_vs_ensemble", "benchmark", "comparison"]
-EVALUATION_FIGURES = ["nse_cdf", "kge_cdf", "mass_bias_cdf", "mass_bias_map", "mass_bias_by_huc",
-                      "mutual_information_cdf", "kge_skill_cdf", "kge_difference_cdf", "hydrographs"]
-
-
-def requested_figures():
-    """Evaluation figure ids listed under `figures` (a kind of EVALUATION_FIGURES), less those whose models
-    have no runs."""
+def requested_outputs(section):
+    """Output ids listed under `section` whose kind is drawn from the model runs (the metrics or hydrograph
+    table), less those whose required models (a baseline, a pair) have no runs."""
     wanted = []
-    for figure in config.get("figures", {}):
-        kind, entry = figure_kind(figure), output_entry("figures", figure)
-        if kind not in EVALUATION_FIGURES:
-            continue  # a data figure (analysis.smk)
-        if kind == "kge_skill_cdf":
-            baseline = entry.get("baseline", EVALUATION.get("baseline_model"))
-            if baseline not in MODELS:
-                raise ValueError(f"config key figures.{figure}: the KGE skill score's baseline {baseline!r} is "
-                                 f"not a model of the config; models: {sorted(MODELS)}")
-            if baseline not in EVALUATED_MODELS:
-                continue  # listed, but no rule writes its runs
-        if kind == "kge_difference_cdf":
-            pair = entry.get("models", EVALUATION.get("kge_difference", []))
-            if not (pair and set(pair) <= set(EVALUATED_MODELS)):
-                continue  # Frame Fig. 7 needs both models (e.g. MC-LSTM and LSTM)
-        wanted.append(figure)
+    for output_id, entry in (config.get(section) or {}).items():
+        if outputs_registry.builds_by_own_command(section, output_id, entry):
+            continue  # water_balance (analysis.smk), run_summary (below)
+        kind = outputs_registry.output_kind(output_kind_name(section, output_id), section)
+        if kind.reads not in ("metrics", "hydrographs"):
+            continue  # a data figure (analysis.smk), an analysis's figure, the failures table
+        needed = outputs_registry.required_models(section, output_id, entry, _output_defaults())
+        if set(needed) <= set(EVALUATED_MODELS):
+            wanted.append(output_id)
     return wanted
 
 
 def requested_tables():
-    """Evaluation table ids listed under `tables` (a kind of EVALUATION_TABLES; run_summary has a rule of its own)."""
+    """Evaluation table ids listed under `tables`; run_summary has a rule of its own."""
     listed = config.get("tables", {})
-    return [t for t in listed if table_kind(t) in EVALUATION_TABLES] + (["run_summary"] if "run_summary" in listed else [])
+    return requested_outputs("tables") + (["run_summary"] if "run_summary" in listed else [])
+
+
+def evaluation_figure_input(wildcards):
+    """The table a figure is drawn from: the hydrograph table or the metrics table."""
+    kind = outputs_registry.output_kind(output_kind_name("figures", wildcards.figure), "figures")
+    return f"{RESULTS}/tables/{kind.reads}.csv"
 
 
 def evaluation_split_predictions():
@@ -155,7 +137,7 @@ def evaluation_outputs():
         return []
     tables = requested_tables() + ["failures"]
     outputs = expand(f"{RESULTS}/tables/{{table}}.{{ext}}", table=tables, ext=["csv", "md", "tex"])
-    outputs += expand(f"{RESULTS}/figures/{{figure}}.{{ext}}", figure=requested_figures(), ext=["pdf", "png"])
+    outputs += expand(f"{RESULTS}/figures/{{figure}}.{{ext}}", figure=requested_outputs("figures"), ext=["pdf", "png"])
     return outputs
 
 

@@ -1,7 +1,9 @@
 """Gather per-run outputs into the long tables that the evaluation tables and figures read.
 
 ``metrics.csv`` (:func:`collect_metrics`): one row per run and basin — ``model``, ``forcing``,
-``split``, ``member``, ``basin``, the basin's ``huc_02``, ``lat``, ``lon``, then one column per metric.
+``split``, ``member``, ``basin``, the basin's ``huc_02``, ``lat``, ``lon``, ``base_model`` (the model
+entry a sweep expanded, else the model) and one column per sweep factor (its level's label, empty for
+runs of other entries; :func:`runoffbench.experiment.parse_run_name`), then one column per metric.
 ``failures.csv`` (:func:`collect_failures`): one row per run and basin left out — ``model``,
 ``forcing``, ``split``, ``member``, ``basin``, ``stage``, ``reason`` — from the runs' ``failures.csv``
 (:mod:`runoffbench.failures`) at ``runs/<model>/<forcing>/<split>/<member>/failures.csv``.
@@ -107,11 +109,26 @@ def collect_metrics(paths: Iterable[str | Path], locations: pd.DataFrame | None 
     if not frames:
         raise DataError("collect-metrics: no metrics files given")
     table = pd.concat(frames, ignore_index=True)
+    factors = factor_columns(table["model"])
     if locations is not None:
         table = table.merge(locations[BASIN_COLUMNS], on="basin", how="left")
-        metrics = [c for c in table.columns if c not in RUN_COLUMNS + BASIN_COLUMNS]
-        table = table[RUN_COLUMNS + BASIN_COLUMNS + metrics]
-    return table
+    leading = RUN_COLUMNS + [c for c in BASIN_COLUMNS if c in table.columns]
+    metrics = [c for c in table.columns if c not in leading]
+    return pd.concat([table[leading], factors, table[metrics]], axis=1)
+
+
+def factor_columns(models: pd.Series) -> pd.DataFrame:
+    """``base_model`` and one column per sweep factor of the run names ``models`` (``lstm@train_years=3``)."""
+    from runoffbench.experiment import parse_run_name
+
+    parsed = [parse_run_name(name) for name in models]
+    factors = list(dict.fromkeys(factor for _, labels in parsed for factor in labels))
+    clash = [f for f in factors if f in RUN_COLUMNS + BASIN_COLUMNS + ["base_model"]]
+    if clash:
+        raise DataError(f"sweep factors {clash} have the names of metrics-table columns; rename them")
+    columns = {"base_model": [base for base, _ in parsed]}
+    columns.update({f: [labels.get(f, "") for _, labels in parsed] for f in factors})
+    return pd.DataFrame(columns, index=models.index)
 
 
 def primary_runs(table: pd.DataFrame, split: str | None = None) -> pd.DataFrame:

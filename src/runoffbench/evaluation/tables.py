@@ -1,8 +1,8 @@
 """The evaluation tables of the reproduced papers, built from the long metrics table.
 
 Each builder takes the table of :func:`runoffbench.evaluation.collect.collect_metrics` and returns a
-:class:`BuiltTable` (cells as text, caption, notes) for whichever models exist; :data:`TABLES` maps a
-table id (``results/<experiment>/tables/<id>.csv|md|tex``) to its builder.
+:class:`BuiltTable` (cells as text, caption, notes) for whichever models exist; each is a table kind of
+the output registry (:data:`runoffbench.outputs.KINDS`), built as ``results/<experiment>/tables/<id>.csv|md|tex``.
 
 * ``median_metrics`` — Frame et al. (2023), Table 2/C1: median of NSE, KGE, Pearson-r, α-NSE, β-NSE and
   Peak-Timing over basins, one row per forcing × model and one column per metric (one block per forcing
@@ -30,7 +30,6 @@ basins of the split in the metrics table; given the configured runs (``expected_
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -178,6 +177,8 @@ def comparison_table(metrics: pd.DataFrame, split: str | None = None, reference:
             records.append({
                 "model": model, "forcing": forcing, "metric": name, "basins": test.n, "wins": wins.a,
                 "losses": wins.b, "mean difference": _number(wins.mean_difference, 3),
+                "mean difference in wins": _number(_mean_where(x - y, x > y), 3),
+                "mean difference in losses": _number(_mean_where(x - y, x < y), 3),
                 "median difference": _number(float(np.median(x - y)) if x.size else np.nan, 3),
                 "Cohen's d": _number(test.cohens_d, 2), "Wilcoxon p": _p_value(test.p_value),
             })
@@ -185,8 +186,9 @@ def comparison_table(metrics: pd.DataFrame, split: str | None = None, reference:
     return BuiltTable(pd.DataFrame.from_records(records),
                       f"Per-basin comparison with {reference} under the same forcing, split {split}.",
                       (f"wins/losses: basins where the model's metric is higher/lower than {reference}'s; "
-                       "differences are model minus reference; p of the two-sided paired Wilcoxon signed-rank test; "
-                       "basins: those both models have a value for.",
+                       "differences are model minus reference, their mean over every basin and within the wins and "
+                       "within the losses (Frame et al. 2023, Sect. 3.1); p of the two-sided paired Wilcoxon "
+                       "signed-rank test; basins: those both models have a value for.",
                        *coverage_notes(metrics, chosen, split, expected_runs)))
 
 
@@ -204,21 +206,6 @@ def failures_table(failures: pd.DataFrame, n_runs: int) -> BuiltTable:
     return BuiltTable(table, "Basins left out of a run, with the stage and the reason (runoffbench.failures: fewer "
                              "than a year, or half a short training period, of observed streamflow in the training "
                              "period; or an error while fitting that basin).", (note,))
-
-
-TABLES: dict[str, Callable[..., BuiltTable]] = {
-    "median_metrics": median_metric_table,
-    "single_vs_ensemble": ensemble_table,
-    "benchmark": benchmark_table,
-    "comparison": comparison_table,
-}
-
-
-def build_table(table_id: str, metrics: pd.DataFrame, **options) -> BuiltTable:
-    """Build table ``table_id``; ConfigError naming the known ids if there is none."""
-    if table_id not in TABLES:
-        raise ConfigError(f"unknown table {table_id!r}; known tables: {', '.join(TABLES)}")
-    return TABLES[table_id](metrics, **options)
 
 
 def coverage_notes(metrics: pd.DataFrame, shown: pd.DataFrame, split: str, expected_runs=None) -> tuple[str, ...]:
@@ -248,6 +235,10 @@ def _reference_model(chosen: pd.DataFrame, reference: str | None) -> str:
     if reference is not None and reference not in models:
         raise ConfigError(f"evaluation.baseline_model {reference!r} has no runs to compare with; models: {models}")
     return reference or models[0]
+
+
+def _mean_where(values: np.ndarray, where: np.ndarray) -> float:
+    return float(np.mean(values[where])) if np.any(where) else np.nan
 
 
 def _p_value(p: float) -> str:

@@ -154,12 +154,12 @@ def plot_kge_skill_cdf(table: pd.DataFrame, baseline: str, split: str | None = N
     return fig
 
 
-def plot_kge_difference_cdf(table: pd.DataFrame, models: tuple[str, str], split: str | None = None) -> Figure:
-    """Frame et al. (2023) Fig. 7: CDF over basins of KGE(a) − KGE(b), one line per forcing, on ±1;
-    the legend counts the basins beyond."""
-    if len(models) != 2:
-        raise ConfigError(f"the KGE difference compares two models (A − B), not {len(models)}: {list(models)}")
-    first, second = models
+def plot_kge_difference_cdf(table: pd.DataFrame, pair: tuple[str, str], split: str | None = None) -> Figure:
+    """Frame et al. (2023) Fig. 7: CDF over basins of KGE(a) − KGE(b) of ``pair`` (a, b), one line per
+    forcing, on ±1; the legend counts the basins beyond."""
+    if len(pair) != 2:
+        raise ConfigError(f"the KGE difference compares two models (A − B), not {len(pair)}: {list(pair)}")
+    first, second = pair
     chosen = primary_runs(table, split)
     _require_models(chosen, [first, second], "the KGE difference (evaluation.kge_difference)")
     use_style()

@@ -1,0 +1,76 @@
+"""What ``runoffbench figure`` and ``runoffbench table`` share: one subcommand per registered kind of
+:data:`runoffbench.outputs.KINDS`, its flags generated from the kind's options, and the driver that
+reads the kind's input, applies the scope and calls the kind's function."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+from pathlib import Path
+
+from runoffbench.outputs import KINDS, OutputKind, add_kind_arguments, parsed_options
+
+log = logging.getLogger(__name__)
+
+#: what each kind's --table is
+INPUTS = {"metrics": "tables/metrics.csv", "hydrographs": "tables/hydrographs.csv",
+          "water_balance": "tables/water_balance.csv", "analysis": "tables/<analysis>.csv"}
+
+
+def add_kind_parsers(parser: argparse.ArgumentParser, section: str, run) -> None:
+    """A sub-subcommand per kind of ``section`` on ``parser``, each with its options' flags."""
+    kinds = parser.add_subparsers(dest="kind", required=True, metavar="KIND")
+    for kind in (k for k in KINDS.values() if k.section == section):
+        p = kinds.add_parser(kind.name, help=kind.description, description=kind.description)
+        if kind.reads == "failures":
+            p.add_argument("--failures", nargs="*", type=Path, default=[], metavar="failures.csv",
+                           help="the runs' runs/<model>/<forcing>/<split>/<member>/failures.csv")
+        else:
+            p.add_argument("--table", required=True, type=Path, metavar="TABLE.csv",
+                           help=f"the table it reads: {INPUTS[kind.reads]}")
+        if kind.reads == "metrics" and section == "tables":
+            p.add_argument("--expected-runs", nargs="+", default=None, metavar="MODEL/FORCING",
+                           help="the configured runs: a table built from fewer says which are missing")
+        p.add_argument("--output", required=True, type=Path, metavar="FILE",
+                       help="output path (a figure writes .pdf and .png, a table .csv, .md and .tex)")
+        add_kind_arguments(p, kind)
+        p.set_defaults(run=run, output_kind=kind)
+
+
+def kind_input(args: argparse.Namespace, kind: OutputKind):
+    """The kind's input table, scoped (metrics), and its function's keyword arguments."""
+    import pandas as pd
+
+    from runoffbench.errors import ConfigError, DataError
+    from runoffbench.evaluation.scope import apply_scope, read_metrics_table
+
+    values = parsed_options(args, kind)
+    missing = [o.flag for o in kind.all_options if o.required and o.name not in values]
+    if missing:
+        raise ConfigError(f"{kind.section[:-1]} {kind.name!r} needs {', '.join(missing)}")
+    own = {o.name for o in kind.options}
+    arguments = {o.name: o.argument or o.name for o in kind.options}
+    options = {name: value for name, value in values.items() if name in own}
+    if kind.reads == "metrics":
+        scope = {name: value for name, value in values.items() if name not in own}
+        table, labels = apply_scope(read_metrics_table(args.table), scope)
+        options = {name: _relabelled(value, labels, option_type(kind, name)) for name, value in options.items()}
+    else:
+        if not args.table.is_file():
+            raise DataError(f"table {args.table} (for {kind.name}) does not exist")
+        table = pd.read_csv(args.table, dtype={c: str for c in ("basin", "huc_02", "forcing", "member", "split",
+                                                                  "model")})
+    return table, {arguments[name]: tuple(v) if isinstance(v, list) else v for name, v in options.items()}
+
+
+def option_type(kind: OutputKind, name: str) -> str:
+    return next(o.type for o in kind.all_options if o.name == name)
+
+
+def _relabelled(value, labels: dict[str, str], kind_type: str):
+    """A model-valued option in the display labels of the scope's ``models``."""
+    if kind_type == "model":
+        return labels.get(value, value)
+    if kind_type == "models":
+        return [labels.get(v, v) for v in value]
+    return value
