@@ -110,3 +110,16 @@ def test_routing_smooths_the_component_mean():
     unrouted = out["q_components"].mean(-1)
     assert not torch.allclose(out["q"], unrouted)
     assert out["q"].diff(dim=1).abs().sum() < unrouted.diff(dim=1).abs().sum()
+
+
+@pytest.mark.parametrize("variant", sorted(VARIANTS))
+def test_dynamic_parameters_are_outputs_of_every_component(variant):
+    """beta_t / gamma_t (B, T, C) are the parameters HBV ran with, for the variant's dynamic ones only."""
+    model = _model(variant)
+    out = model(_batch())
+    expected = {f"{name}_t" for name in VARIANTS[variant].dynamic}
+    assert set(model.component_outputs) == expected and expected <= set(out)
+    params, _, _ = model.physical_parameters(_batch())
+    for name in expected:
+        assert out[name].shape == (2, DAYS, model.components)
+        torch.testing.assert_close(out[name], params[:, :, hbv.PARAMETER_NAMES.index(name[:-2])])

@@ -91,3 +91,18 @@ def test_ensemble_refuses_members_of_other_runs():
     cache = make_cache()
     with pytest.raises(DataError, match="belongs to run"):
         ensemble_mean([make_run(cache, "a"), make_run(cache, "b", member=1)])
+
+
+def test_ensemble_averages_fluxes_but_not_the_components_of_a_delta_model():
+    """Component k of one seed is not component k of another: beta_t (basin, date, component) is left out."""
+    cache = make_cache()
+    members = []
+    for member in (0, 1):
+        run = make_run(cache, "dhbv", member=member)
+        shape = (run.sizes["basin"], run.sizes["date"])
+        run["et"] = (("basin", "date"), np.full(shape, 1.0 + member, "float32"), {"units": "mm/day"})
+        run["beta_t"] = (("basin", "date", "component"), np.ones((*shape, 3), "float32"), {"units": "1"})
+        members.append(run)
+    ensemble = ensemble_mean(members)
+    np.testing.assert_allclose(ensemble["et"].values, 1.5)
+    assert "beta_t" not in ensemble and "component" not in ensemble.dims

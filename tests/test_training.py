@@ -242,6 +242,14 @@ def test_delta_model_trains_sequence_to_sequence_after_the_warmup(data, tmp_path
     predictions = read_predictions(run)
     assert {"et", "baseflow", "swe"} <= set(predictions.data_vars)
     assert predictions.attrs["model_class"] == "DeltaHBV"
+    # the dynamic parameters of every component, an output nothing is trained on (contract 2)
+    for name, (low, high) in (("beta_t", (1.0, 6.0)), ("gamma_t", (0.3, 5.0))):
+        values = predictions[name]
+        assert values.dims == ("basin", "date", "component") and values.sizes["component"] == 2
+        simulated = np.isfinite(predictions["qsim"].values)  # a basin whose spin-up has a forcing gap has none
+        assert simulated.any() and (np.isfinite(values.values).all(axis=2) == simulated).all()
+        assert low <= float(values.min()) and float(values.max()) <= high
+        assert float(values.std("date").max()) > 0  # they vary in time
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")

@@ -2,7 +2,9 @@
 
 ``results/<experiment>/runs/<model>/<forcing>/<split>/<member>/predictions.nc`` holds dims
 ``(basin, date)`` over the test period: ``qsim`` and ``qobs`` in mm/day, optional internal fluxes and
-states (``et``, ``baseflow``, ``swe``, ...; each with ``units``), and the attributes ``model``,
+states (``et``, ``baseflow``, ``swe``, ...; each with ``units``), optional variables with dims
+``(basin, date, component)`` (one series per model component: the dynamic parameters ``beta_t``,
+``gamma_t`` of the δ models; coordinate ``component`` = 0 … C−1), and the attributes ``model``,
 ``forcing``, ``split`` and ``member`` (a seed, or ``ensemble``). An external model joins the benchmark
 by writing this file; :func:`validate_predictions` says precisely what a file lacks.
 
@@ -40,8 +42,10 @@ def make_predictions(
     member: str | int,
     fluxes: Mapping[str, tuple[np.ndarray, str]] | None = None,
     attrs: Mapping[str, object] | None = None,
+    components: Mapping[str, tuple[np.ndarray, str, str]] | None = None,
 ) -> xr.Dataset:
-    """Assemble a prediction dataset; ``fluxes`` maps a name to ``(values (basin, date), units)``."""
+    """Assemble a prediction dataset; ``fluxes`` maps a name to ``(values (basin, date), units)``,
+    ``components`` a name to ``(values (basin, date, component), units, long name)``."""
     coords = {"basin": np.array(list(basins), dtype=object), "date": pd.DatetimeIndex(dates, name="date")}
     variables = {
         "qsim": (("basin", "date"), np.asarray(qsim, "float32"),
@@ -51,6 +55,11 @@ def make_predictions(
     }
     for name, (values, units) in (fluxes or {}).items():
         variables[name] = (("basin", "date"), np.asarray(values, "float32"), {"units": units})
+    for name, (values, units, long_name) in (components or {}).items():
+        variables[name] = (("basin", "date", "component"), np.asarray(values, "float32"),
+                           {"units": units, "long_name": long_name})
+    if components:
+        coords["component"] = np.arange(next(iter(components.values()))[0].shape[2])
     dataset = xr.Dataset(variables, coords=coords)
     dataset.attrs.update({"model": model, "forcing": forcing, "split": split, "member": str(member)})
     dataset.attrs.update(attrs or {})

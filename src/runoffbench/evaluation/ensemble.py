@@ -3,7 +3,9 @@ r"""The ``ensemble`` member: the mean prediction over the members (seeds) of one
 .. math:: Q_s^\text{ens}(b, t) = \frac{1}{|M_{b,t}|} \sum_{m \in M_{b,t}} Q_s^m(b, t)
 
 over the members :math:`M_{b,t}` with a value on that day, as Kratzert et al. (2019) averaged the
-eight seeds of their LSTMs. Internal fluxes that every member reports are averaged the same way.
+eight seeds of their LSTMs. Internal fluxes that every member reports are averaged the same way;
+variables per model component (a δ model's dynamic parameters) are not: component k of one seed is
+not component k of another, so the ensemble file leaves them out.
 
 Reference
 ---------
@@ -41,8 +43,10 @@ def ensemble_mean(members: Sequence[xr.Dataset], sources: Sequence[str] | None =
         if not (np.array_equal(member["basin"].values, first["basin"].values)
                 and np.array_equal(member["date"].values, first["date"].values)):
             raise DataError(f"ensemble: {source} covers other basins or dates than {sources[0]}")
+    # fluxes (basin, date) only: the components of a δ model (dims basin, date, component) are not the
+    # same components in two members, so their mean means nothing
     fluxes = [name for name in first.data_vars if name not in ("qsim", "qobs")
-              and all(name in member for member in members)]
+              and first[name].dims == ("basin", "date") and all(name in member for member in members)]
     stacked = {name: xr.concat([member[name] for member in members], dim="member") for name in ("qsim", *fluxes)}
     mean = {name: values.mean("member", skipna=True) for name, values in stacked.items()}
     labels = ",".join(str(member.attrs["member"]) for member in members)

@@ -36,13 +36,20 @@ def _to_mm(q: torch.Tensor, model: NeuralModel, normalisation: Normalisation) ->
 def predict(
     model: NeuralModel, data: PeriodTensors, normalisation: Normalisation, batch_size: int, clip_negative: bool = True
 ) -> dict[str, np.ndarray]:
-    """``qsim`` and the model's fluxes, each (basins, days of the period), plus ``qobs`` in mm/day, and
-    ``negative_qsim`` (0-d): the basin-days of negative ``qsim``, set to 0 with ``clip_negative``."""
+    """``qsim`` and the model's fluxes, each (basins, days of the period), its component outputs (basins,
+    days, components), plus ``qobs`` in mm/day, and ``negative_qsim`` (0-d): the basin-days of negative
+    ``qsim``, set to 0 with ``clip_negative``."""
     model.eval()
-    names = ["q", *model.fluxes]
+    names = ["q", *model.fluxes, *model.component_outputs]
     n_basins, n_steps = data.x_d.shape[0], data.x_d.shape[1]
     days = n_steps - data.offset
-    out = {name: torch.full((n_basins, days), torch.nan, device=data.device) for name in names}
+    out = {name: torch.full((n_basins, days), torch.nan, device=data.device) for name in ["q", *model.fluxes]}
+
+    def store(name: str, index, values: torch.Tensor, width: tuple[int, ...]) -> None:
+        if name not in out:  # allocated on the first batch: a component output's width is the model's
+            out[name] = torch.full((n_basins, days, *width), torch.nan, device=data.device)
+        out[name][index] = values.to(out[name].dtype)
+
     if data.mode == "seq2one":
         first = max(data.offset, data.length - 1)  # earliest end with a full window
         ends = torch.arange(first, n_steps, device=data.device)
@@ -52,7 +59,7 @@ def predict(
             b, e = basin[start : start + batch_size], end[start : start + batch_size]
             result = model(data.gather(b, e))
             for name in names:
-                out[name][b, e - data.offset] = result[name][:, -1].to(out[name].dtype)
+                store(name, (b, e - data.offset), result[name][:, -1], tuple(result[name].shape[2:]))
     else:
         for start in range(0, n_basins, batch_size):
             basins = torch.arange(start, min(start + batch_size, n_basins), device=data.device)
@@ -62,7 +69,7 @@ def predict(
                 batch["x_raw"] = data.x_raw[basins]
             result = model(batch)
             for name in names:
-                out[name][basins] = result[name][:, data.offset :].to(out[name].dtype)
+                store(name, basins, result[name][:, data.offset :], tuple(result[name].shape[2:]))
     out["q"] = _to_mm(out["q"], model, normalisation)
     negative = out["q"] < 0
     if clip_negative:

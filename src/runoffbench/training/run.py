@@ -7,7 +7,7 @@ then writes, in the run
 directory ``results/<experiment>/runs/<model>/<forcing>/<split>/<seed>/``:
 
 - ``predictions.nc``: ``qsim`` and ``qobs`` in mm/day over the test period, plus the model's fluxes
-  (contract 2);
+  and component outputs (dims basin, date, component: the δ models' dynamic parameters) (contract 2);
 - ``model.pt``: the final weights with the normalisation statistics and settings;
 - ``training_log.csv``: loss, validation loss, learning rate and seconds per epoch;
 - ``config.yaml``: the resolved settings, basins, periods, seed and device, and under
@@ -235,8 +235,10 @@ def predict_test_period(model, settings: TrainSettings, inputs, normalisation, p
         log.warning("%s: %d basin-days of negative simulated flow in the test period%s", settings.name, negative,
                     ", set to 0" if settings.clip_negative_flow else " (kept: clip_negative_flow is false)")
     fluxes = {name: (arrays[name], units) for name, units in model_class.fluxes.items()}
+    components = {name: (arrays[name], *described) for name, described in model.component_outputs.items()
+                  if name in arrays}
     return make_predictions(arrays["qsim"], arrays["qobs"], inputs.basins, test.period_dates, model=settings.name,
-                            forcing=forcing, split=split, member=member, fluxes=fluxes,
+                            forcing=forcing, split=split, member=member, fluxes=fluxes, components=components,
                             attrs={"model_class": model_class.__name__, "training": settings.training,
                                    "qsim_negative_days": negative,
                                    "qsim_negative_clipped": int(settings.clip_negative_flow),

@@ -31,7 +31,10 @@ prediction fills gaps of inputs before calling it and masks the output).
 It returns a dict with at least ``q`` (B, T): streamflow in mm/day when ``output_in_mm`` is set,
 otherwise in normalised target units (the trainer de-normalises), plus optional internal fluxes and
 states named as in the prediction contract (``et``, ``baseflow``, ``swe``, ``storage``, ...), each
-(B, T), in mm/day (fluxes) or mm (stores), listed with their units in :attr:`NeuralModel.fluxes`.
+(B, T), in mm/day (fluxes) or mm (stores), listed with their units in :attr:`NeuralModel.fluxes`, and
+outputs with a component axis (B, T, C) listed in :attr:`NeuralModel.component_outputs` (the δ models'
+dynamic parameters β^t, γ^t of every component), written to the predictions with dims
+``(basin, date, component)``.
 """
 
 from __future__ import annotations
@@ -73,6 +76,9 @@ class NeuralModel(torch.nn.Module):
         the model can hold one independent set of weights per basin (leading basin dimension).
     ``fluxes``
         the optional outputs besides ``q`` and their units, e.g. ``{"et": "mm/day", "swe": "mm"}``.
+    ``component_outputs``
+        outputs of shape (B, T, C), one series per model component, name -> (units, long name); an
+        instance may set its own (a δ model writes the parameters its variant makes dynamic).
     """
 
     mass_input: ClassVar[bool] = False
@@ -81,6 +87,7 @@ class NeuralModel(torch.nn.Module):
     sequence_to_one_ok: ClassVar[bool] = True
     supports_local: ClassVar[bool] = False
     fluxes: ClassVar[Mapping[str, str]] = {}
+    component_outputs: Mapping[str, tuple[str, str]] = {}
     default_dynamic_inputs: ClassVar[tuple[str, ...]] = ("prcp", "srad", "tmax", "tmin", "vp")
     #: the model's own keys of ``models.<name>`` (:meth:`option` reads only these and :data:`TRAINER_KEYS`)
     config_keys: ClassVar[frozenset[str]] = frozenset()

@@ -53,7 +53,10 @@ saturate it). One MLP (``recharge_hidden`` tanh units) shared by all basins and 
 Outputs (B, T): ``q`` routed streamflow [mm/day] and the unrouted component means of ``et``
 (actual ET), ``q0`` (upper-zone fast flow), ``q1`` (upper-zone interflow), ``baseflow`` (Q2, lower
 zone) [mm/day] and ``swe`` (snowpack + liquid water in the pack) [mm]; also ``q_components``
-(B, T, C), the unrouted runoff of every component.
+(B, T, C), the unrouted runoff of every component, and the dynamic parameters of the variant,
+``beta_t`` (β^t, the shape of the recharge function, in [1, 6]) and ``gamma_t`` (γ^t, the ET shape, in
+[0.3, 5]), each (B, T, C): day t's value of every component (:attr:`DeltaHBV.component_outputs`,
+written to the predictions with dims ``(basin, date, component)``; a static parameter is not written).
 
 Config keys: ``variant`` (``delta_n_gamma_t_beta_t``), ``components`` (16; 1 for ``dpl_hbv``),
 ``hidden_size`` (256), ``dropout`` (0.5), ``routing`` (true), ``uh_length`` (15),
@@ -100,6 +103,11 @@ VARIANTS: dict[str, Variant] = {
     "delta_n_nn_r": Variant("δn(NN_r)", False, frozenset(), True, True),
 }
 _PRCP, _TEMP, _PET = (RAW_FORCINGS.index(name) for name in ("prcp", "tmean", "pet"))
+#: the dynamic parameters written as outputs: units and long name
+COMPONENT_OUTPUTS: dict[str, tuple[str, str]] = {
+    "beta": ("1", "dynamic HBV parameter beta^t (shape of the recharge function (SM/FC)^beta) per component"),
+    "gamma": ("1", "dynamic HBV parameter gamma^t (shape of the ET function (SM/(LP FC))^gamma) per component"),
+}
 
 
 def get_variant(name: str) -> Variant:
@@ -172,6 +180,9 @@ class DeltaHBV(ProcessModel):
             n_dynamic + n_static, self.option("hidden_size", 256), n_outputs, self.option("dropout", 0.5)
         )
         self.recharge = RechargeNetwork(self.option("recharge_hidden", 16)) if self.variant.nn_recharge else None
+        #: the dynamic parameters as outputs (B, T, C), contract 2's component variables
+        self.component_outputs = {f"{name}_t": COMPONENT_OUTPUTS[name] for name in hbv.PARAMETER_NAMES
+                                  if name in self.variant.dynamic}
 
     def _name(self) -> str:
         return self.config.get("name", type(self).__name__)
@@ -252,4 +263,5 @@ class DeltaHBV(ProcessModel):
             "baseflow": series["q2"].mean(-1),
             "swe": (series["snowpack"] + series["meltwater"]).mean(-1),
             "q_components": series["q"],
+            **{f"{name}_t": params[:, :, hbv.PARAMETER_NAMES.index(name)] for name in self.variant.dynamic},
         }
