@@ -199,7 +199,7 @@ def _check_evaluation(config, problems: list[str]) -> None:
 
 def _check_outputs(config, problems: list[str]) -> None:
     """Every table and figure scope names splits, forcings, models, factors and basin files the config has."""
-    from runoffbench.outputs import KINDS, kind_of
+    from runoffbench.outputs import KINDS, kind_of, resolved_options
 
     splits, forcings = list(config.get("splits") or {}), list(config["dataset"]["forcings"])
     models = config.get("models") or {}
@@ -237,6 +237,10 @@ def _check_outputs(config, problems: list[str]) -> None:
             for token in basins if isinstance(basins, list) else [basins]:
                 if str(token).startswith("file:") and not Path(token[5:]).is_file():
                     problems.append(f"{where}.basins: basin list {token[5:]} does not exist")
+            check = kind.load_check()  # a kind's own test of its entry (e.g. enough seeds for a per-basin test)
+            if check is not None:
+                values = resolved_options(section, output_id, entry, config.get("evaluation") or {})
+                problems += [f"{where}: {problem}" for problem in check(values, models)]
 
 
 def _analysed_model(name: str, entry: Mapping[str, Any]):

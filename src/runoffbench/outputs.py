@@ -107,9 +107,18 @@ class OutputKind:
     description: str
     options: tuple[Option, ...] = ()
     members: str = "one"
+    check: str | None = None
 
     def load(self) -> Callable:
         module, attribute = self.function.split(":")
+        return getattr(importlib.import_module(module), attribute)
+
+    def load_check(self) -> Callable | None:
+        """``check`` (``"module:attribute"``): the config check's extra test of an entry, called as
+        ``check(resolved options, model entries with sweeps expanded) -> [problem, ...]``."""
+        if self.check is None:
+            return None
+        module, attribute = self.check.split(":")
         return getattr(importlib.import_module(module), attribute)
 
     @property
@@ -142,12 +151,25 @@ _NOTCH = Option("notch", "boolean", "notched boxes: the notch spans the median's
                 default=True)
 
 
-def _figure(name: str, function: str, description: str, *options: Option, reads: str = "metrics") -> OutputKind:
-    return OutputKind(name, "figures", function, reads, description, options)
+def _figure(name: str, function: str, description: str, *options: Option, reads: str = "metrics",
+            members: str = "one", check: str | None = None) -> OutputKind:
+    return OutputKind(name, "figures", function, reads, description, options, members, check)
 
 
-def _table(name: str, function: str, description: str, *options: Option, members: str = "one") -> OutputKind:
-    return OutputKind(name, "tables", function, "metrics", description, options, members)
+def _table(name: str, function: str, description: str, *options: Option, members: str = "one",
+           check: str | None = None) -> OutputKind:
+    return OutputKind(name, "tables", function, "metrics", description, options, members, check)
+
+
+# the across-seed statistics (runoffbench.evaluation.seeds; Li & Zhao Figs. 2-5): every member read, the
+# pair's seeds checked against the signed-rank test's minimum before the first job
+_SEEDS = "runoffbench.evaluation.seeds"
+_SEED_CHECK = f"{_SEEDS}:check_seed_entry"
+_SEED_METRIC = Option("metric", "string", "the metric (a column of metrics.csv)", default="KGE")
+_SEED_BY = Option("by", "string", "the sweep factor along x (Li & Zhao: the data amount)", default="train_years")
+_SEED_PAIR = Option("pair", "models", "[A, B]: per-basin signed-rank test across seeds of A against B, std A - B",
+                    length=2)
+_SEED_ALPHA = Option("alpha", "number", "significance level of the per-basin test", default=0.05)
 
 
 _CDFS = "runoffbench.plots.cdfs"
@@ -188,6 +210,29 @@ KINDS: dict[str, OutputKind] = {kind.name: kind for kind in (
             Option("log", "boolean", "logarithmic flow axis"), reads="hydrographs"),
     _figure("static_noise", "runoffbench.plots.static_noise:plot_static_noise",
             "NSE under Gaussian noise on the static inputs (an analysis)", reads="analysis"),
+    _figure("seed_mean_boxes", "runoffbench.plots.seeds:plot_seed_mean_boxes",
+            "boxes of the per-basin seed mean by data amount and model, the per-basin test classes of a pair",
+            _SEED_METRIC, _SEED_BY, _SEED_PAIR, _SEED_ALPHA, _NOTCH, members="all", check=_SEED_CHECK),
+    _figure("seed_std_boxes", "runoffbench.plots.seeds:plot_seed_std_boxes",
+            "boxes of the per-basin standard deviation across seeds by data amount and model",
+            _SEED_METRIC, _SEED_BY, _NOTCH, members="all"),
+    _figure("seed_std_map", "runoffbench.plots.seeds:plot_seed_std_map",
+            "maps of the per-basin difference of the standard deviations across seeds of a pair, per data amount",
+            _SEED_PAIR, _SEED_METRIC, _SEED_BY,
+            Option("levels", "strings", "the levels of the factor mapped (default: every one)"), members="all"),
+    _figure("seed_hydrographs", "runoffbench.plots.seeds:plot_seed_hydrographs",
+            "hydrographs of selected basins under two data amounts: seed mean and min-max band per model",
+            _SEED_BY, Option("levels", "strings", "the levels shown, a column each (default: the fewest and most)"),
+            Option("models", "models", "the models drawn (base names; a mapping name -> label renames them)"),
+            Option("forcing", "forcing", "the forcing shown", fallback="hydrograph_forcing"),
+            Option("water_year", "integer", "the water year shown (default: the one of median mean flow)"),
+            Option("log", "boolean", "logarithmic flow axis"), reads="hydrographs"),
+    _table("seed_robustness", f"{_SEEDS}:seed_robustness_table",
+           "per data amount: medians of the seed mean and seed std per model, the pair's per-basin test counts",
+           _SEED_METRIC, _SEED_BY, _SEED_PAIR, _SEED_ALPHA, members="all", check=_SEED_CHECK),
+    _table("seed_statistics", f"{_SEEDS}:seed_statistics_table",
+           "per basin and data amount: seeds, seed mean and seed std per model, the pair's test p and class",
+           _SEED_METRIC, _SEED_BY, _SEED_PAIR, _SEED_ALPHA, members="all", check=_SEED_CHECK),
     _table("median_metrics", "runoffbench.evaluation.tables:median_metric_table",
            "median [95 % CI] of each metric per forcing and model", _METRICS),
     _table("single_vs_ensemble", "runoffbench.evaluation.tables:ensemble_table",
