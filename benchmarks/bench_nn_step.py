@@ -57,6 +57,18 @@ def inputs(seed: int = 0) -> dict[str, torch.Tensor]:
             "y": torch.rand(BATCH, generator=g) * 3.0}
 
 
+def cpu_model() -> str:
+    """The CPU's model name (``lscpu``'s "Model name"), or the platform's processor string."""
+    try:
+        with open("/proc/cpuinfo") as info:
+            for line in info:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
 def _time(step) -> tuple[float, float]:
     wall, cpu = time.perf_counter(), time.process_time()
     step()
@@ -160,7 +172,7 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     data = inputs()
-    print(f"torch {torch.__version__}, {args.threads} threads, {platform.machine()}, "
+    print(f"torch {torch.__version__}, {args.threads} threads, {platform.machine()} ({cpu_model()}), "
           f"{BATCH} samples x {DAYS} days, {len(FORCINGS)} forcings + {N_STATIC} attributes; "
           f"median of {args.repeats} steps [s]\n")
     print("| model | hidden | runoffbench: wall (CPU) [s] | neuralhydrology 1.13: wall (CPU) [s] | speed-up | target "

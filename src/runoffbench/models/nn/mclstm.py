@@ -74,8 +74,9 @@ class MCLSTM(NeuralModel):
     columns are [raw mass input (with ``mass_gate_input`` raw or both) | dynamic auxiliaries | static
     attributes | cell state] — the column order of neuralhydrology's cell. The sequence runs as one fused autograd
     node (:class:`~runoffbench.models.nn.kernels.MCLSTMRecurrence`): the static part of the gates is
-    computed once per sample and is the bias of each day's product, and the backward pass recomputes
-    the redistribution pre-activations day by day instead of keeping T × B × H² values.
+    computed once per sample, each day is one gate product and one pass over the redistribution values
+    (a numba kernel on the CPU), and the backward pass recomputes the redistribution pre-activations day
+    by day instead of keeping T × B × H² values.
     """
 
     #: the keys of ``models.<name>`` this model reads (anything else is a config error)
