@@ -22,6 +22,8 @@ def external_format_options(wildcards):
     if spec.get("format") == "nwm_retrospective":  # runoffbench.models.nwm_retrospective
         return (f"--format nwm_retrospective --crosswalk {shlex.quote(spec['crosswalk'])} "
                 f"--timezone {shlex.quote(str(spec.get('timezone', 'longitude')))}")
+    if spec.get("format") == "mhm":  # runoffbench.models.mhm
+        return f"--format mhm --missing-basins {spec.get('missing_basins', 'error')}"
     if spec.get("format", "table") != "camels_benchmark":
         return ""
     return (f"--format camels_benchmark --benchmark {shlex.quote(spec['benchmark'])} "

@@ -26,7 +26,11 @@ examples:
       --crosswalk data/raw/nwm_v2/RouteLink_NWMv2.0.nc --model nwm --forcing nldas_extended \\
       --split newman2017 --cache data/cache/camels_us/531/nldas_extended.nc --output P.nc
       (hourly UTC CHRTOUT files or a streamflow(time, feature_id) NetCDF, averaged over each basin's
-       local standard-time day: runoffbench.models.nwm_retrospective)"""
+       local standard-time day: runoffbench.models.nwm_retrospective)
+  runoffbench import-simulation data/raw/mhm_rakovec2019 --format mhm --model mhm --forcing daymet \
+      --split feng2022 --cache data/cache/camels_us/671/daymet.nc --output P.nc
+      (mHM's daily_discharge.out / discharge.nc in m3/s, e.g. the MPR-mHM runs of Rakovec et al. 2019:
+       runoffbench.models.mhm)"""
 
 
 def add_parser(subparsers) -> argparse.ArgumentParser:
@@ -44,12 +48,13 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("simulation", type=Path, metavar="FILE",
                    help="CSV or NetCDF of simulated flow; --format camels_benchmark: the folder of "
                         "<gauge_id>_benchmark_models.nc files (or one), or a run pickle <model>_seed<N>.p")
-    p.add_argument("--format", default="table", choices=["table", "camels_benchmark", "nwm_retrospective"],
+    p.add_argument("--format", default="table", choices=["table", "camels_benchmark", "nwm_retrospective", "mhm"],
                    help="table: CSV/NetCDF as above (default); camels_benchmark: the benchmark model "
                         "simulations released with Kratzert et al. 2019 (runoffbench.models.camels_benchmarks); "
                         "nwm_retrospective: NWM v2.0 retrospective hourly streamflow, FILE a directory of "
                         "CHRTOUT files or a NetCDF/Zarr streamflow(time, feature_id) "
-                        "(runoffbench.models.nwm_retrospective)")
+                        "(runoffbench.models.nwm_retrospective); mhm: mHM's daily_discharge.out or discharge.nc "
+                        "(FILE one, or a folder searched at any depth; runoffbench.models.mhm)")
     p.add_argument("--crosswalk", type=Path, metavar="ROUTELINK",
                    help="nwm_retrospective: the gauge <-> feature_id crosswalk, the RouteLink NetCDF "
                         "(gages, link) or a CSV gauge,feature_id")
@@ -61,7 +66,7 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
                    help="camels_benchmark: the model in the files (SAC_SMA, VIC_basin, VIC_conus, mHm_basin, "
                         "mHm_conus, HBV_lb, HBV_ub, q_sim_fuse_900/902/904; case and q_sim_ optional)")
     p.add_argument("--missing-basins", default="error", choices=["error", "skip"],
-                   help="camels_benchmark: cache basins the model lacks are an error (default), or left out, "
+                   help="camels_benchmark, mhm: cache basins the model lacks are an error (default), or left out, "
                         "logged and listed in the file's attribute missing_basins")
     p.add_argument("--variable", default="qsim",
                    help="flow variable (NetCDF) or column (long CSV) (default: qsim)")
@@ -87,6 +92,8 @@ def run(args: argparse.Namespace) -> int:
         return _run_camels_benchmark(args, periods["test"])
     if args.format == "nwm_retrospective":
         return _run_nwm_retrospective(args, periods["test"])
+    if args.format == "mhm":
+        return _run_mhm(args, periods["test"])
     predictions = import_simulation(
         args.simulation, open_cache(args.cache), periods["test"], model=args.model, forcing=args.forcing,
         split=args.split, member=args.member, units=args.units, variable=args.variable,
@@ -127,6 +134,18 @@ def _run_nwm_retrospective(args: argparse.Namespace, test) -> int:
         args.simulation, open_cache(args.cache), test, crosswalk=args.crosswalk, model=args.model,
         forcing=args.forcing, split=args.split, member=args.member, timezone=args.timezone,
     )
+    write_predictions(predictions, args.output)
+    log.info("wrote %s", args.output)
+    return 0
+
+
+def _run_mhm(args: argparse.Namespace, test) -> int:
+    from runoffbench.data.cache import open_cache
+    from runoffbench.models.mhm import import_mhm
+    from runoffbench.predictions import write_predictions
+
+    predictions = import_mhm(args.simulation, open_cache(args.cache), test, model=args.model, forcing=args.forcing,
+                             split=args.split, member=args.member, missing_basins=args.missing_basins)
     write_predictions(predictions, args.output)
     log.info("wrote %s", args.output)
     return 0
