@@ -25,8 +25,6 @@ from tests.test_tables import metrics_table
 
 REPO = Path(__file__).resolve().parents[1]
 SCHEMA = REPO / "workflow" / "schemas" / "config.schema.yaml"
-#: the configs whose every output the test suite builds (the default run and the experiment smoke twins)
-BUILT_CONFIGS = [REPO / "config" / "config.yaml"]
 
 
 def cli_parser() -> argparse.ArgumentParser:
@@ -56,10 +54,17 @@ def test_every_kind_has_a_schema_entry_a_cli_and_a_function_taking_its_options(n
             assert default == option.default, (name, option.name)  # the CLI leaves the default to the function
 
 
+def built_configs() -> list[dict]:
+    """The configs whose every output the test suite builds: the default run and the smoke twins."""
+    from tests.test_smoke_configs import EXPERIMENTS, merged_config
+
+    twins = [merged_config(name) for name in EXPERIMENTS if (REPO / "config" / "smoke" / f"{name}.yaml").is_file()]
+    return [yaml.safe_load((REPO / "config" / "config.yaml").read_text()), *twins]
+
+
 def test_every_kind_is_built_in_a_config_the_suite_runs():
     used = set()
-    for path in BUILT_CONFIGS:
-        config = yaml.safe_load(path.read_text())
+    for config in built_configs():
         for section in ("tables", "figures"):
             for output_id, entry in (config.get(section) or {}).items():
                 used.add((entry or {}).get("plot" if section == "figures" else "table", output_id))
@@ -197,3 +202,25 @@ def _split(line: str) -> list[str]:
     import shlex
 
     return shlex.split(line)
+
+
+def test_config_check_names_scopes_the_config_lacks(tmp_path):
+    from runoffbench.config_check import check_config
+    from runoffbench.errors import ConfigError
+
+    config = _minimal()
+    empty = tmp_path / "none.txt"
+    empty.write_text("\n")
+    config["figures"]["scoped"] = {"plot": "nse_cdf", "forcings": ["maurer"], "models": {"lstn": "LSTM"},
+                                   "factors": {"train_years": [4]}, "basins": [f"file:{empty}"]}
+    config["figures"]["factorless"] = {"plot": "nse_cdf", "factors": {"loss": ["mse"]},
+                                       "basins": [f"file:{tmp_path / 'absent.txt'}"]}
+    with pytest.raises(ConfigError) as raised:
+        check_config(config)
+    message = str(raised.value)
+    assert "figures.scoped.forcings: ['maurer'] not among dataset.forcings (daymet, nldas_extended)" in message
+    assert "figures.scoped.models: ['lstn'] not among the configured models" in message
+    assert "figures.scoped.factors.train_years: none of [4] is a level (2, 6)" in message
+    assert f"figures.scoped.basins: basin list {empty} lists no basin" in message
+    assert "figures.factorless.factors: 'loss' is no sweep factor of the config (train_years)" in message
+    assert f"figures.factorless.basins: basin list {tmp_path / 'absent.txt'} does not exist" in message

@@ -15,6 +15,7 @@ import pytest
 import xarray as xr
 import yaml
 
+from runoffbench.outputs import KINDS
 from runoffbench.paths import prediction_path
 from runoffbench.predictions import read_predictions
 
@@ -151,7 +152,9 @@ def test_report_holds_every_configured_figure_and_table_with_its_caption(default
             entry = config[kind][output_id]
             assert Path(path).name in files, f"{path} is not in the report"
             record = results[path]
-            assert record["labels"] == {kind[:-1]: output_id, "paper": entry["paper"] or "-"}
+            registered = KINDS.get(entry.get("plot" if kind == "figures" else "table", output_id))
+            described = f"{registered.name}: {registered.description}" if registered else "-"  # water_balance...
+            assert record["labels"] == {kind[:-1]: output_id, "kind": described, "paper": entry["paper"] or "-"}
             assert html.escape(" ".join(entry["caption"].split()), quote=False) in record["caption"], path
             if entry["paper"]:
                 assert f"<strong>Reproduces:</strong> {html.escape(entry['paper'], quote=False)}." in record["caption"]

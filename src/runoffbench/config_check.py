@@ -234,9 +234,15 @@ def _check_outputs(config, problems: list[str]) -> None:
                     problems.append(f"{where}.factors.{factor}: none of {levels} is a level "
                                     f"({', '.join(sorted(factors[factor]))})")
             basins = entry.get("basins") or []
+            root = Path(config["dataset"]["root"])
             for token in basins if isinstance(basins, list) else [basins]:
-                if str(token).startswith("file:") and not Path(token[5:]).is_file():
-                    problems.append(f"{where}.basins: basin list {token[5:]} does not exist")
+                listed = Path(token[5:]) if str(token).startswith("file:") else (
+                    root / "basin_lists" / f"{token[5:]}_basin_list.txt" if str(token).startswith("list:") else None)
+                # a named list of a dataset not yet downloaded is installed with it (runoffbench.data.download)
+                if listed is not None and not listed.is_file() and (str(token).startswith("file:") or root.is_dir()):
+                    problems.append(f"{where}.basins: basin list {listed} does not exist")
+                elif listed is not None and listed.is_file() and not listed.read_text().split():
+                    problems.append(f"{where}.basins: basin list {listed} lists no basin")
             check = kind.load_check()  # a kind's own test of its entry (e.g. enough seeds for a per-basin test)
             if check is not None:
                 values = resolved_options(section, output_id, entry, config.get("evaluation") or {})

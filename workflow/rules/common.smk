@@ -95,11 +95,17 @@ def all_outputs():
 def reported(path, kind, name=None):
     """`path` marked for `snakemake --report`: category the experiment, subcategory `kind` (figures or
     tables), the caption rendered by workflow/report/caption.rst from the config entry `kind: name:`
-    (caption, paper). `name`: the figure/table id; None takes it from the {figure}/{table} wildcard."""
+    (caption, paper), the labels its id, its registered kind (runoffbench.outputs) and the paper. `name`: the figure/table id; None takes it from the {figure}/{table} wildcard."""
 
     def labels(wildcards):
+        import runoffbench.outputs as registry
+
         output_id = name or wildcards[kind[:-1]]
-        return {kind[:-1]: output_id, "paper": (config.get(kind, {}).get(output_id) or {}).get("paper") or "-"}
+        entry = config.get(kind, {}).get(output_id) or {}
+        kind_name = registry.kind_of(kind, output_id, entry)
+        described = registry.KINDS.get(kind_name)  # the registry's description of the kind drawn
+        return {kind[:-1]: output_id, "kind": f"{kind_name}: {described.description}" if described else "-",
+                "paper": entry.get("paper") or "-"}
 
     return report(path, caption="../report/caption.rst", category=EXPERIMENT, subcategory=kind, labels=labels)
 

@@ -8,6 +8,7 @@ forcing product and model.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -56,7 +57,7 @@ MODEL_COLOURS: dict[str, str] = {
     "dexphydro": "#F0E442",
     "exphydro": "#E69F00",
     "sacsma": "#D55E00",
-    "nwm": "#7F7F7F",
+    "nwm": "#994F00",
     "mean_flow": "#888888",
     "climatology": "#882255",
     "generator": "#332288",
@@ -103,11 +104,22 @@ def use_style() -> None:
 
 
 def palette(names: Iterable[str], colours: dict[str, str]) -> dict[str, str]:
-    """Colour of each name: from ``colours`` when known, else the next unused fallback colour."""
+    """Colour of each name: from ``colours`` when known, else that of the model a display label names
+    ("MC-LSTM", "LSTM, seed 0", "lstm@train_years=3": :func:`colour_key`) unless another name of the
+    figure already has it, else the next unused fallback colour."""
     names = list(dict.fromkeys(names))
-    used = {colours[name] for name in names if name in colours}
-    spare = (colour for colour in FALLBACK_COLOURS if colour not in used)
-    return {name: colours[name] if name in colours else next(spare, "#333333") for name in names}
+    chosen = {name: colours[name] for name in names if name in colours}
+    for name in names:
+        key = colour_key(name)
+        if name not in chosen and key in colours and colours[key] not in chosen.values():
+            chosen[name] = colours[key]
+    spare = (colour for colour in FALLBACK_COLOURS if colour not in chosen.values())
+    return {name: chosen[name] if name in chosen else next(spare, "#333333") for name in names}
+
+
+def colour_key(name: str) -> str:
+    """The registry spelling of a display label: "MC-LSTM, seed 0" -> "mclstm", "lstm@loss=mse" -> "lstm"."""
+    return re.sub(r"[^a-z0-9]", "", name.split(",")[0].split("@")[0].lower())
 
 
 def legend_below(fig: Figure, ax: Axes, columns: int = 2) -> None:
