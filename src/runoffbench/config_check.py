@@ -298,6 +298,8 @@ def _check_analyses(config, problems: list[str]) -> None:
                             "table, figure or analysis; choose another id")
         problems += option_problems(kind, entry, f"analyses.{name}")
         chosen = entry.get("models") or sorted(nn)
+        chosen = [run for m in chosen for run in ([m] if m in nn else  # a swept entry: every run of its sweep
+                                                  sorted(r for r in nn if models[r].get("base_model") == m) or [m])]
         unknown = [m for m in chosen if m not in nn]
         if unknown:
             problems.append(f"analyses.{name}.models: {unknown} are not nn models of the config "

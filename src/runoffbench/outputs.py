@@ -210,6 +210,12 @@ KINDS: dict[str, OutputKind] = {kind.name: kind for kind in (
             Option("log", "boolean", "logarithmic flow axis"), reads="hydrographs"),
     _figure("static_noise", "runoffbench.plots.static_noise:plot_static_noise",
             "NSE under Gaussian noise on the static inputs (an analysis)", reads="analysis"),
+    _figure("ig_shares", "runoffbench.plots.attributions:plot_ig_shares",
+            "each input's share of the absolute integrated-gradient contributions per basin (an integrated_gradients "
+            "analysis)", reads="analysis"),
+    _figure("ig_profile", "runoffbench.plots.attributions:plot_ig_profile",
+            "cumulative contribution over the look-back and seasonal shares of one basin (an integrated_gradients "
+            "analysis)", reads="analysis"),
     _figure("seed_mean_boxes", "runoffbench.plots.seeds:plot_seed_mean_boxes",
             "boxes of the per-basin seed mean by data amount and model, the per-basin test classes of a pair",
             _SEED_METRIC, _SEED_BY, _SEED_PAIR, _SEED_ALPHA, _NOTCH, members="all", check=_SEED_CHECK),

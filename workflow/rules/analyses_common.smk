@@ -15,6 +15,9 @@ def analysis_kind_of(name):
 def analysed_models(name, spec):
     """The nn models an analysis reads: its `models`, each checked against the config's nn models."""
     models = spec.get("models") or list(NN_MODELS)
+    # a swept entry's name stands for every run of its sweep (lstm: lstm@train_years=1, lstm@train_years=3, ...)
+    models = [run for m in models for run in ([m] if m in NN_MODELS else
+                                              [r for r, s in NN_MODELS.items() if s.get("base_model") == m] or [m])]
     unknown = [m for m in models if m not in NN_MODELS]
     if unknown:
         raise ValueError(f"config key analyses.{name}.models: {unknown} are not nn models of the config "

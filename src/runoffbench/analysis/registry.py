@@ -262,6 +262,43 @@ ANALYSIS_KINDS: dict[str, AnalysisKind] = {kind.name: kind for kind in (
         products=("silhouette", "clusters", "variance", "umap"),
         reads_attributes=True,
     ),
+    AnalysisKind(
+        "integrated_gradients",
+        "integrated gradients (captum) of the predicted flow of every test day with respect to every dynamic input "
+        "over the look-back, for the basins of each run with the highest KGE: each input's share of the absolute "
+        "contributions per basin and season, the look-back profile of the best basins and the convergence delta",
+        "Li & Zhao, Sect. 2.5 and 3.3, Figs. 6-7",
+        "runoffbench.analysis.integrated_gradients:attribution_table",
+        options=(
+            Option("top_basins", "integer", 50, "basins of each run attributed: those with the highest test KGE "
+                   "(the paper's 50)", minimum=1),
+            Option("basins", "strings", [], "attribute these basins instead of the best top_basins"),
+            Option("baseline", "string", "zero", "the integration's start: zero (every standardised input at its "
+                   "training mean, no precipitation in the mass input) or window_mean", choices=("zero", "window_mean"),
+                   record=True),
+            Option("steps", "integer", 50, "integration points (the convergence delta shows too few)", minimum=2,
+                   record=True),
+            Option("method", "string", "gausslegendre", "captum's integration rule",
+                   choices=("gausslegendre", "riemann_trapezoid", "riemann_left", "riemann_right", "riemann_middle"),
+                   record=True),
+            Option("windows_per_batch", "integer", 32, "windows (basin-days) per captum call, each expanded by steps",
+                   minimum=1),
+            Option("profile_basins", "integer", 1, "the best basins whose look-back profile is kept (Fig. 7)",
+                   minimum=0),
+            Option("profile_basin", "string", "", "the basin of Fig. 7 (default: the one profiled by the most runs)",
+                   stage="summary"),
+        ),
+        needs=("seq2one",),
+        figures=(
+            FigureUse("ig_shares", "runoffbench.plots.attributions:plot_ig_shares",
+                      "each input's share of the absolute contributions per basin, by data amount and model (Fig. 6)"),
+            FigureUse("ig_profile", "runoffbench.plots.attributions:plot_ig_profile",
+                      "cumulative contribution over the look-back and seasonal shares of one basin (Fig. 7)",
+                      reads="profile", suffix="profile"),
+        ),
+        summarise="runoffbench.analysis.integrated_gradients:attribution_summary",
+        products=("shares", "profile"),
+    ),
 )}
 
 
