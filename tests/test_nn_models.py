@@ -206,7 +206,7 @@ def test_local_lstm_keeps_basins_independent():
     torch.testing.assert_close(before[[0, 2]], after[[0, 2]])
     assert not torch.allclose(before[1], after[1])
     with pytest.raises(ConfigError, match="does not support local"):
-        get_model("mclstm")({"hidden_size": 4, "training": "local", "n_basins": 2}, 2, 0)
+        get_model("mclstm_hybrid")({"hidden_size": 4, "training": "local", "n_basins": 2}, 2, 0)
 
 
 def test_local_lstm_grouped_batches_match_per_sample_weights():

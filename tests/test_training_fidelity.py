@@ -112,6 +112,7 @@ CAUSALITY_CASES = {
     "ealstm": ("ealstm", {"hidden_size": 4, "sequence_length": 15, "static_attributes": ["p_mean", "aridity"]}),
     "mclstm": ("mclstm", {"hidden_size": 4, "sequence_length": 15, "static_attributes": ["p_mean"]}),
     "mclstm_seq2seq": ("mclstm", {**SEQ2SEQ, "mass_gate_input": "both"}),
+    "mclstm_local": ("mclstm", {"hidden_size": 4, "sequence_length": 15, "training": "local"}),
     "mclstm_hybrid": ("mclstm_hybrid", {"hidden_size": 4, "lstm_hidden_size": 5, "sequence_length": 15,
                                         "static_attributes": ["p_mean"]}),
     **{f"dhbv_{variant}": ("dhbv", {**SEQ2SEQ, "variant": variant, "static_attributes": ["p_mean"],

@@ -9,7 +9,8 @@ name           model                                           training         
 =============  ==============================================  ================  =======
 lstm           LSTM (Kratzert et al. 2019)                     regional, local   either
 ealstm         EA-LSTM (Kratzert et al. 2019)                  regional          either
-mclstm         MC-LSTM (Hoedt et al. 2021; Frame 2023)         regional          either
+mclstm         MC-LSTM (Hoedt et al. 2021; Frame 2023;         regional, local   either
+               Li & Zhao: local)
 mclstm_hybrid  MC-LSTM whose gates read an LSTM's hidden       regional          either
                state (Nearing et al. 2020)
 dhbv           δ models: dPL+HBV, δn, δn(β^t), δn(γ^t),        regional          seq2seq

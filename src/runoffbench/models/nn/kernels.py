@@ -41,8 +41,11 @@ sample's B × H² redistribution values:
 On the CPU the day functions are numba kernels; on other devices (the GPU) the same steps run as
 torch operations on the same buffers (``_mclstm_*_day_torch``; the tests check both against the
 definition). The weights enter only the three products (``_gate_product``, ``_state_adjoint``,
-``_weight_gradient``), so a per-basin form with a leading basin dimension of the weights changes
-those alone.
+``_weight_gradient``) and the once-per-sample static part, so the per-basin form changes those alone:
+with ``weight`` (A, 2H + H², ·) and ``bias`` (A, 2H + H²) — one gate layer per group — the batch is A
+groups of k samples each, group a the samples a·k ... (a + 1)·k − 1, and each product is a batched one
+over the groups (``torch.bmm``); the day functions see the flat batch as before. The MC-LSTM trained
+per basin (``training: local``) hands its basins' weights in this form.
 
 The adjoint of the cell state decays by about 1 − o per day (≈ 0.05 for the initial output gate), so
 after some 30 days it reaches the subnormal range of float32, where every operation on it takes a
@@ -280,24 +283,55 @@ def _kernel_arguments(tensors, scalars, numpy: bool):
 
 
 def _split_weight(weight: torch.Tensor, n_dynamic: int, n_static: int):
-    """W = [W_d | W_x | W_s] (dynamic auxiliaries, static attributes, cell state), each contiguous."""
-    return (weight[:, :n_dynamic].contiguous(), weight[:, n_dynamic : n_dynamic + n_static].contiguous(),
-            weight[:, n_dynamic + n_static :].contiguous())
+    """W = [W_d | W_x | W_s] (dynamic auxiliaries, static attributes, cell state), each contiguous; the last
+    dimension is split, so per-group weights (A, G, ·) split alike."""
+    return (weight[..., :n_dynamic].contiguous(), weight[..., n_dynamic : n_dynamic + n_static].contiguous(),
+            weight[..., n_dynamic + n_static :].contiguous())
+
+
+def _grouped(x: torch.Tensor, groups: int) -> torch.Tensor:
+    """(B, ·) as (A, B / A, ·): the A groups of the per-group form."""
+    return x.view(groups, x.shape[0] // groups, x.shape[-1])
+
+
+def _product(x: torch.Tensor, w: torch.Tensor, out: torch.Tensor | None = None) -> torch.Tensor:
+    """x (B, K) @ w: one (K, N) matrix for every sample, or one (A, K, N) per group of samples."""
+    if w.dim() == 2:
+        return torch.mm(x, w, out=out)
+    result = torch.bmm(_grouped(x, w.shape[0]), w, out=None if out is None else _grouped(out, w.shape[0]))
+    return result.view(x.shape[0], w.shape[-1])
+
+
+def _transposed(w: torch.Tensor) -> torch.Tensor:
+    return w.transpose(-1, -2).contiguous()
+
+
+def _static_part(bias: torch.Tensor, static: torch.Tensor, w_static: torch.Tensor) -> torch.Tensor:
+    """W_x x_s + b per sample, (B, 2H + H²)."""
+    if w_static.dim() == 2:
+        return torch.addmm(bias, static, w_static.t())
+    groups = w_static.shape[0]
+    part = torch.baddbmm(bias.unsqueeze(1), _grouped(static, groups), w_static.transpose(1, 2))
+    return part.view(static.shape[0], -1)
 
 
 def _gate_product(v_t: torch.Tensor, w_v_t: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
     """p_t without its static part: [W_d | W_s] v_t for every sample, (B, 2H + H²)."""
-    return torch.mm(v_t, w_v_t, out=out)
+    return _product(v_t, w_v_t, out=out)
 
 
 def _state_adjoint(d_pre: torch.Tensor, w_state: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
     """δs_t = W_sᵀ δp_t for every sample, (B, H)."""
-    return torch.mm(d_pre, w_state, out=out)
+    return _product(d_pre, w_state, out=out)
 
 
 def _weight_gradient(d_w_v_t: torch.Tensor, v_t: torch.Tensor, d_pre: torch.Tensor) -> None:
-    """δ[W_d | W_s]ᵀ += v_tᵀ δp_t (the transposed layout: one product per day, K = B)."""
-    d_w_v_t.addmm_(v_t.t(), d_pre)
+    """δ[W_d | W_s]ᵀ += v_tᵀ δp_t (the transposed layout: one product per day, K = B; per group: K = k)."""
+    if d_w_v_t.dim() == 2:
+        d_w_v_t.addmm_(v_t.t(), d_pre)
+        return
+    groups = d_w_v_t.shape[0]
+    d_w_v_t.baddbmm_(_grouped(v_t, groups).transpose(1, 2), _grouped(d_pre, groups))
 
 
 def _mclstm_forward(dynamic, static, mass, weight, bias, hidden: int, keep: bool):
@@ -311,8 +345,8 @@ def _mclstm_forward(dynamic, static, mass, weight, bias, hidden: int, keep: bool
     """
     steps, batch, n_dynamic = dynamic.shape
     w_dynamic, w_static, w_state = _split_weight(weight, n_dynamic, static.shape[-1])
-    static_part = torch.addmm(bias, static, w_static.t())
-    w_v_t = torch.cat([w_dynamic, w_state], dim=1).t().contiguous()
+    static_part = _static_part(bias, static, w_static)
+    w_v_t = _transposed(torch.cat([w_dynamic, w_state], dim=-1))
     kept = steps if keep else 1
     v = dynamic.new_zeros(kept, batch, n_dynamic + hidden)  # s_0 = 0
     v[0, :, :n_dynamic] = dynamic[0]
@@ -321,7 +355,7 @@ def _mclstm_forward(dynamic, static, mass, weight, bias, hidden: int, keep: bool
     gates = dynamic.new_empty(kept, batch, 2 * hidden)
     total_sigma = dynamic.new_empty(kept, batch)
     total, w, m = (dynamic.new_empty(kept, batch, hidden) for _ in range(3))
-    pre = dynamic.new_empty(batch, weight.shape[0])
+    pre = dynamic.new_empty(batch, weight.shape[-2])
     forward_day, _, numpy = _mclstm_days(dynamic)
     arguments = _kernel_arguments((pre, static_part, gates, total_sigma, total, w, m, v, dynamic.contiguous(),
                                    mass.contiguous(), outflow, cells), (STATE_EPSILON,), numpy)
@@ -338,7 +372,8 @@ class MCLSTMRecurrence(torch.autograd.Function):
     """The MC-LSTM over a sequence (time-major): (dynamic, static, mass, weight, bias) → (h, c).
 
     dynamic (T, B, A_d), static (B, A_s), mass (T, B, 1); ``weight`` (2H + H², A_d + A_s + H) and
-    ``bias`` are the shared gate layer; outflow h and cell states c are (T, B, H).
+    ``bias`` are the shared gate layer, or (A, 2H + H², ·) and (A, 2H + H²) one per group of B / A
+    consecutive samples; outflow h and cell states c are (T, B, H).
     """
 
     @staticmethod
@@ -354,9 +389,10 @@ class MCLSTMRecurrence(torch.autograd.Function):
         hidden = ctx.hidden
         steps, batch, n_v = v.shape
         n_dynamic, n_static = n_v - hidden, static.shape[-1]
-        n_gates = weight.shape[0]
+        n_gates = weight.shape[-2]
+        grouped = weight.dim() == 3
         w_dynamic, w_static, w_state = _split_weight(weight, n_dynamic, n_static)
-        w_v_t = torch.cat([w_dynamic, w_state], dim=1).t().contiguous()
+        w_v_t = _transposed(torch.cat([w_dynamic, w_state], dim=-1))
         d_outflow = torch.zeros_like(cells) if d_outflow is None else d_outflow.contiguous()
         d_cells = torch.zeros_like(cells) if d_cells is None else d_cells.contiguous()
         scale = torch.maximum(d_outflow.abs().max(), d_cells.abs().max())
@@ -364,7 +400,7 @@ class MCLSTMRecurrence(torch.autograd.Function):
         theta = torch.where(torch.isfinite(theta), theta, torch.zeros_like(theta))  # inf, NaN: no flush
         d_pre = v.new_empty(batch, n_gates)
         d_pre_sum = v.new_zeros(batch, n_gates)
-        d_w_v_t = v.new_zeros(n_v, n_gates)
+        d_w_v_t = v.new_zeros(*weight.shape[:-2], n_v, n_gates)
         d_direct = v.new_zeros(batch, hidden)
         d_state = v.new_zeros(batch, hidden)
         d_mass = v.new_empty(steps, batch, 1)
@@ -379,12 +415,17 @@ class MCLSTMRecurrence(torch.autograd.Function):
             _state_adjoint(d_pre, w_state, d_state)
             _weight_gradient(d_w_v_t, v[t], d_pre)
             if d_dynamic is not None:
-                torch.mm(d_pre, w_dynamic, out=d_dynamic[t])
-        d_w_v = d_w_v_t.t()
-        d_weight = torch.cat([d_w_v[:, :n_dynamic], d_pre_sum.t() @ static, d_w_v[:, n_dynamic:]], dim=1)
-        d_static = d_pre_sum @ w_static if ctx.needs_input_grad[1] else None
-        return (d_dynamic, d_static, d_mass if ctx.needs_input_grad[2] else None, d_weight, d_pre_sum.sum(0),
-                None)
+                _product(d_pre, w_dynamic, out=d_dynamic[t])
+        d_w_v = d_w_v_t.transpose(-1, -2)
+        if grouped:  # one gate layer per group of samples
+            groups = weight.shape[0]
+            d_w_static = torch.bmm(_grouped(d_pre_sum, groups).transpose(1, 2), _grouped(static, groups))
+            d_bias = _grouped(d_pre_sum, groups).sum(1)
+        else:
+            d_w_static, d_bias = d_pre_sum.t() @ static, d_pre_sum.sum(0)
+        d_weight = torch.cat([d_w_v[..., :n_dynamic], d_w_static, d_w_v[..., n_dynamic:]], dim=-1)
+        d_static = _product(d_pre_sum, w_static) if ctx.needs_input_grad[1] else None
+        return (d_dynamic, d_static, d_mass if ctx.needs_input_grad[2] else None, d_weight, d_bias, None)
 
 
 def mclstm_sequence(dynamic, static, mass, weight, bias, hidden: int):

@@ -49,8 +49,13 @@ and, unless ``mass_gate_input`` asks for it, drops it from the normalised ``x_d`
 Config keys: ``hidden_size`` (64, including the trash cells), ``n_trash`` (1), ``mass_gate_input``
 (``raw``), ``initial_output_bias`` (+3.0: neuralhydrology puts ``initial_forget_bias`` on the output
 gate, and Hoedt et al.'s published configuration sets it to 3 — water leaves the cells readily at
-first). Regional training only. :class:`HybridMCLSTM` is Nearing et al. (2020)'s variant whose
-gates read the hidden state of a standard LSTM.
+first). ``training: local`` (Li & Zhao) gives every basin its own gate layer — weights
+(n_basins, 2H + H², ·) and bias (n_basins, 2H + H²), initialised per basin as the regional layer — and
+runs each batch as groups of one basin's samples against its basin's layer (the fused kernel's
+per-group form): the k windows of each basin of a local training step as they come, any other batch
+(prediction, attributions) sorted by basin and padded to equal groups with empty samples (no water, no
+effect on the others), then put back in order. :class:`HybridMCLSTM` is Nearing et al. (2020)'s
+variant whose gates read the hidden state of a standard LSTM (regional only).
 """
 
 from __future__ import annotations
@@ -64,6 +69,7 @@ from torch import nn
 from runoffbench.errors import ConfigError
 from runoffbench.models.nn.base import NeuralModel
 from runoffbench.models.nn.kernels import mclstm_sequence
+from runoffbench.models.nn.lstm import _equal_groups
 
 
 class MCLSTM(NeuralModel):
@@ -85,6 +91,7 @@ class MCLSTM(NeuralModel):
 
     mass_input = True
     output_in_mm = True
+    supports_local = True
     fluxes = {"trash": "mm/day", "storage": "mm"}
     #: values of ``mass_gate_input``: does the gate see the raw / the standardised precipitation
     MASS_GATE_INPUTS: ClassVar[dict[str, tuple[bool, bool]]] = {
@@ -118,11 +125,18 @@ class MCLSTM(NeuralModel):
                 f"({hidden}), got {self.n_trash}"
             )
         self.n_aux = self._gate_input_width(int(self.raw_mass_in_gates) + n_dynamic, n_static)
-        self.gates = nn.Linear(self.n_aux + hidden, 2 * hidden + hidden * hidden)
-        with torch.no_grad():
-            self.gates.bias.zero_()
-            self.gates.bias[hidden : 2 * hidden] = self.option("initial_output_bias", 3.0)
-            self.gates.bias[2 * hidden :] = torch.eye(hidden).flatten()
+        n_in, n_out = self.n_aux + hidden, 2 * hidden + hidden * hidden
+        bias = torch.zeros(n_out)
+        bias[hidden : 2 * hidden] = self.option("initial_output_bias", 3.0)
+        bias[2 * hidden :] = torch.eye(hidden).flatten()
+        if self.local:  # one gate layer per basin, each initialised as nn.Linear's
+            bound = n_in**-0.5
+            self.gates_weight = nn.Parameter(torch.empty(self.n_basins, n_out, n_in).uniform_(-bound, bound))
+            self.gates_bias = nn.Parameter(bias.repeat(self.n_basins, 1))
+        else:
+            self.gates = nn.Linear(n_in, n_out)
+            with torch.no_grad():
+                self.gates.bias.copy_(bias)
 
     def _gate_input_width(self, n_dynamic: int, n_static: int) -> int:
         """Auxiliary columns of the gate layer: the dynamic ones (with the raw mass input) and the statics."""
@@ -137,12 +151,41 @@ class MCLSTM(NeuralModel):
     def forward(self, batch: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         mass = batch["x_mass"].to(batch["x_d"].dtype)
         dynamic, static = self._gate_inputs(batch, mass)
-        h, c = mclstm_sequence(dynamic, static, mass, self.gates.weight, self.gates.bias, self.hidden_size)
+        if self.local:
+            h, c = self._local_sequence(dynamic, static, mass, batch["basin"])
+        else:
+            h, c = mclstm_sequence(dynamic, static, mass, self.gates.weight, self.gates.bias, self.hidden_size)
         return {
             "q": h[..., self.n_trash :].sum(dim=-1),
             "trash": h[..., : self.n_trash].sum(dim=-1),
             "storage": c.sum(dim=-1),
         }
+
+
+    def _local_sequence(self, dynamic, static, mass, basin):
+        """The recurrence with each sample's basin's gate layer (module docstring): groups of one basin."""
+        groups = _equal_groups(basin)
+        if groups is not None:  # a local training step: k windows of each basin, one basin after the other
+            basins, _ = groups
+            return mclstm_sequence(dynamic, static, mass, self.gates_weight[basins], self.gates_bias[basins],
+                                   self.hidden_size)
+        order = torch.argsort(basin, stable=True)
+        basins, counts = torch.unique_consecutive(basin[order], return_counts=True)
+        k = int(counts.max())
+        first = torch.cumsum(counts, 0) - counts
+        rank = torch.arange(len(basin), device=basin.device) - torch.repeat_interleave(first, counts)
+        slot = torch.repeat_interleave(torch.arange(len(basins), device=basin.device), counts) * k + rank
+        padded = len(basins) * k
+
+        def pad(x):
+            out = x.new_zeros(padded, *x.shape[1:])
+            return out.index_copy(0, slot, x[order])
+
+        h, c = mclstm_sequence(pad(dynamic), pad(static), pad(mass), self.gates_weight[basins],
+                               self.gates_bias[basins], self.hidden_size)
+        back = torch.empty_like(order)
+        back[order] = slot  # sample i sits at padded row back[i]
+        return h[back], c[back]
 
 
 class HybridMCLSTM(MCLSTM):
@@ -164,6 +207,7 @@ class HybridMCLSTM(MCLSTM):
 
     config_keys: ClassVar[frozenset[str]] = MCLSTM.config_keys | {"lstm_hidden_size"}
     default_mass_gate_input: ClassVar[str] = "normalised"
+    supports_local = False
 
     def _gate_input_width(self, n_dynamic: int, n_static: int) -> int:
         self.lstm_hidden_size = self.option("lstm_hidden_size", self.option("hidden_size", 64))
