@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from runoffbench.analysis.registry import ANALYSIS_KINDS
 from runoffbench.experiment import expand_models
 from tests.test_workflow import copy_workflow
 
@@ -99,7 +100,14 @@ def expected_jobs(config: dict) -> Counter:
         analysed = analysis.get("models") or [n for n, spec in models.items() if spec["kind"] == "nn"]
         jobs["analyse"] += sum(len(models[m].get("seeds", [0])) * len(forcings) * len(splits) for m in analysed)
         jobs["analysis_table"] += 1
-        jobs["analysis_figure"] += 1
+        kind = ANALYSIS_KINDS[analysis["kind"]]  # its experiment-level step, figures and formatted tables
+        jobs[f"analysis_summary_{kind.name}"] += int(bool(kind.products))
+        jobs["analysis_figure"] += sum(not use.suffix for use in kind.figures)
+        jobs["analysis_extra_figure"] += sum(bool(use.suffix) for use in kind.figures)
+        jobs["analysis_output_table"] += len(kind.tables)
+    # the CAMELS benchmark release, downloaded once into each configured folder (none exists in a clean copy)
+    jobs["download_camels_benchmarks"] = len({spec["path"] for spec in models.values()
+                                              if spec.get("format") == "camels_benchmark"})
     if members:
         ensembles = sum(len(m) > 1 for m in members.values())
         jobs["ensemble"] = ensembles

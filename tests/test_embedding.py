@@ -46,8 +46,9 @@ def runs(tmp_path_factory):
 def test_the_run_table_is_the_input_gate(runs, tmp_path):
     table = analyse_run("embedding", runs["ealstm"])
     cells = [f"cell_{k:03d}" for k in range(4)]
-    assert list(table.columns) == ["basin", *cells, "static_p_mean", "static_aridity", "model", "forcing", "split",
-                                   "member"]
+    # the basins' coordinates the cache has (here lat only) follow, for the cluster maps
+    assert list(table.columns) == ["basin", *cells, "static_p_mean", "static_aridity", "lat", "model", "forcing",
+                                   "split", "member"]
     run = load_trained_run(runs["ealstm"])
     x_s = torch.tensor(table[["static_p_mean", "static_aridity"]].to_numpy(), dtype=torch.float32)
     # the standardised attributes the network saw: p_mean 2, 3, 1 and aridity 1, 0.5, 0.8 standardised

@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 import yaml
 
+from runoffbench.analysis.registry import ANALYSIS_KINDS
 from runoffbench.cli import figure as figure_cli
 from runoffbench.cli import main
 from runoffbench.cli import table as table_cli
@@ -69,6 +70,8 @@ def test_every_kind_is_built_in_a_config_the_suite_runs():
             for output_id, entry in (config.get(section) or {}).items():
                 used.add((entry or {}).get("plot" if section == "figures" else "table", output_id))
         used |= {entry["kind"] for entry in (config.get("analyses") or {}).values()}
+        used |= {use.kind for entry in (config.get("analyses") or {}).values()  # the figures and tables it feeds
+                 for use in (*ANALYSIS_KINDS[entry["kind"]].figures, *ANALYSIS_KINDS[entry["kind"]].tables)}
     assert set(KINDS) <= used, sorted(set(KINDS) - used)
 
 

@@ -220,9 +220,12 @@ def _check_outputs(config, problems: list[str]) -> None:
             if unknown:
                 problems.append(f"{where}.forcings: {unknown} not among dataset.forcings ({', '.join(forcings)})")
             for option in kind.all_options:
-                if option.type in ("model", "models") and option.name in entry:
+                if option.type in ("model", "models", "model_pairs") and option.name in entry:
                     value = entry[option.name]
-                    unknown = [m for m in ([value] if isinstance(value, str) else list(value)) if m not in names]
+                    named = [value] if isinstance(value, str) else list(value)
+                    if option.type == "model_pairs" and isinstance(value, Mapping):  # model -> the one it is compared with
+                        named += list(value.values())
+                    unknown = [m for m in named if m not in names]
                     if unknown:
                         problems.append(f"{where}.{option.name}: {unknown} not among the configured models "
                                         f"({', '.join(sorted(names))})")
@@ -270,6 +273,7 @@ def _check_analyses(config, problems: list[str]) -> None:
         figure_names,
         option_problems,
         product_names,
+        table_names,
     )
 
     models = config.get("models") or {}
@@ -291,8 +295,10 @@ def _check_analyses(config, problems: list[str]) -> None:
                             "table or figure; choose another id")
         others = {file for other, spec in analyses.items() if other != name and spec.get("kind") in ANALYSIS_KINDS
                   for file in (*product_names(other, ANALYSIS_KINDS[spec["kind"]]),
-                               *figure_names(other, ANALYSIS_KINDS[spec["kind"]]))}
-        clash = sorted(({*product_names(name, kind), *figure_names(name, kind)} & (taken | others)) - {name})
+                               *figure_names(other, ANALYSIS_KINDS[spec["kind"]]),
+                               *table_names(other, ANALYSIS_KINDS[spec["kind"]]))}
+        clash = sorted(({*product_names(name, kind), *figure_names(name, kind), *table_names(name, kind)}
+                        & (taken | others)) - {name})
         if clash or name in others:
             problems.append(f"analyses.{name}: its tables or figures {clash or [name]} are written by another "
                             "table, figure or analysis; choose another id")

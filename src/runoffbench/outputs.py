@@ -51,11 +51,15 @@ BASIN_FILTERS = {
     "all": "every basin (default)",
     "complete_record": "basins observed on every day of the test period (Frame et al. 2023)",
     "common": "basins with a value in every shown run (e.g. the 447 of the CAMELS benchmark models)",
+    "common:MODEL,...": "basins with a value in every run of these models, shown or not (common:all: of every "
+                        "model of the split)",
     "nse_above:X": "basins whose NSE exceeds X in every shown run; nse_above:X@MODEL: in MODEL's run",
     "file:PATH": "basins listed in a text file, one id per line",
     "list:NAME": "the dataset's named basin list (<data>/basin_lists/NAME_basin_list.txt)",
 }
-_BASIN_FILTER = re.compile(r"^(all|complete_record|common|nse_above:-?[0-9.]+(@\S+)?|file:\S+|list:[\w.-]+)$")
+#: option types that may be a mapping, given as one JSON object on the command line
+_MAPPING_TYPES = ("models", "mapping", "model_pairs")
+_BASIN_FILTER = re.compile(r"^(all|complete_record|common(:\S+)?|nse_above:-?[0-9.]+(@\S+)?|file:\S+|list:[\w.-]+)$")
 
 
 @dataclass(frozen=True)
@@ -63,7 +67,8 @@ class Option:
     """One option of an output kind.
 
     ``type``: ``string``, ``integer``, ``number``, ``boolean``, ``strings`` (a list), ``model`` (a model
-    name of the config), ``models`` (a list of them), ``regions`` (HUC-02 codes), ``forcing``.
+    name of the config), ``models`` (a list of them), ``model_pairs`` (a mapping model -> model),
+    ``regions`` (HUC-02 codes), ``forcing``.
     ``fallback``: key of the config's ``evaluation`` section used when the entry does not set it.
     ``default``: used when neither sets it (None: the function's own default).
     ``needs_runs``: the output is built only once its model(s) have runs (else it is skipped).
@@ -94,8 +99,9 @@ class OutputKind:
     ``function``: ``"module:attribute"``, called as ``function(table, **options)`` and returning a
     matplotlib Figure (figures) or a :class:`runoffbench.evaluation.tables.BuiltTable` (tables).
     ``reads``: the table it is drawn from — ``metrics`` (tables/metrics.csv, scoped by :data:`SCOPE`),
-    ``hydrographs``, ``water_balance``, ``failures`` (the runs' failures.csv) or ``analysis`` (an
-    analysis's table, drawn per ``analyses:`` entry).
+    ``hydrographs``, ``water_balance``, ``failures`` (the runs' failures.csv), ``attributes`` (the
+    dataset's attributes.nc, a row per basin) or ``analysis`` (an analysis's table or product, drawn per
+    ``analyses:`` entry by the analysis rules, runoffbench.analysis.registry).
     ``members``: ``one`` when the function shows one member per model and forcing (the scope's
     ``members`` picks it), ``all`` when it reads every member itself.
     """
@@ -210,6 +216,34 @@ KINDS: dict[str, OutputKind] = {kind.name: kind for kind in (
             Option("log", "boolean", "logarithmic flow axis"), reads="hydrographs"),
     _figure("static_noise", "runoffbench.plots.static_noise:plot_static_noise",
             "NSE under Gaussian noise on the static inputs (an analysis)", reads="analysis"),
+    _figure("attribute_map", "runoffbench.plots.value_map:plot_attribute_map",
+            "the basins coloured by catchment attributes, a map per attribute (Kratzert et al. 2019, Fig. 2)",
+            Option("attributes", "strings", "attributes.nc variables, a map each (default: elev_mean, aridity, "
+                   "frac_forest, p_mean)"),
+            Option("columns", "integer", "maps per row", default=2), reads="attributes"),
+    _figure("metric_map", "runoffbench.plots.value_map:plot_metric_map",
+            "the basins coloured by a metric, a map per model and forcing",
+            Option("metric", "string", "the metric (a column of metrics.csv)", default="NSE"),
+            Option("vmin", "number", "lower end of the colour scale (lower values in its colour; default: the "
+                   "5th percentile, at most 0)"),
+            Option("vmax", "number", "upper end of the colour scale (default: the largest value, at most 1 for "
+                   "efficiencies)")),
+    # the figures of the analyses (runoffbench.analysis.registry: FigureUse), drawn by the analysis rules
+    _figure("morris_map", "runoffbench.plots.morris:plot_morris_map",
+            "map of each basin's most sensitive static attribute (a morris analysis)", reads="analysis"),
+    _figure("embedding_heatmap", "runoffbench.plots.embedding:plot_embedding_heatmap",
+            "input-gate activations of every basin and cell of one network (an embedding analysis)", reads="analysis"),
+    _figure("embedding_silhouette", "runoffbench.plots.embedding:plot_embedding_silhouette",
+            "mean and minimum silhouette per number of k-means clusters, embedding and raw attributes "
+            "(an embedding analysis)", reads="analysis"),
+    _figure("embedding_variance", "runoffbench.plots.embedding:plot_embedding_variance",
+            "fractional reduction of the signatures' variance by the clusters (an embedding analysis)",
+            reads="analysis"),
+    _figure("embedding_clusters", "runoffbench.plots.embedding:plot_embedding_clusters",
+            "maps of the k-means clusters of one network's embedding and of the raw attributes (an embedding "
+            "analysis)", reads="analysis"),
+    _figure("embedding_umap", "runoffbench.plots.embedding:plot_embedding_umap",
+            "UMAP of one network's embedding coloured by attributes (an embedding analysis)", reads="analysis"),
     _figure("ig_shares", "runoffbench.plots.attributions:plot_ig_shares",
             "each input's share of the absolute integrated-gradient contributions per basin (an integrated_gradients "
             "analysis)", reads="analysis"),
@@ -247,7 +281,18 @@ KINDS: dict[str, OutputKind] = {kind.name: kind for kind in (
            "medians of benchmark metrics, * where different from the reference", _REFERENCE),
     _table("comparison", "runoffbench.evaluation.tables:comparison_table",
            "per-basin wins and losses against the reference, differences, Cohen's d, Wilcoxon p",
-           _REFERENCE, _METRICS),
+           _REFERENCE, _METRICS,
+           Option("pairs", "model_pairs", "model -> the model it is compared with (instead of every model "
+                  "against the baseline)")),
+    _table("metric_summary", "runoffbench.evaluation.tables:metric_summary_table",
+           "mean and median NSE, basins with NSE <= 0 and medians of other metrics; the single members as mean "
+           "± std over the seeds and the ensemble as rows of their own (Kratzert et al. 2019, Table 3)",
+           Option("metrics", "strings", "the metrics whose median is shown after the NSE columns (default: "
+                  "Alpha-NSE, Beta-NSE, FHV, FMS, FLV)", argument="names"),
+           members="all"),
+    OutputKind("morris_ranking", "tables", "runoffbench.analysis.morris:ranking_table", "analysis",
+               "the static attributes ranked by their mean normalised sensitivity (a morris analysis; Kratzert et "
+               "al. 2019, Table 4)"),
     OutputKind("failures", "tables", "runoffbench.evaluation.tables:failures_table", "failures",
                "the basins every run left out, with stage and reason"),
 )}
@@ -360,7 +405,7 @@ def command_line(section: str, output_id: str, entry: Mapping | None, evaluation
         value = values[option.name]
         if option.type == "boolean":
             parts.append(option.flag if value else f"--no-{option.flag[2:]}")
-        elif option.type in ("models", "mapping") and isinstance(value, Mapping):
+        elif option.type in _MAPPING_TYPES and isinstance(value, Mapping):
             parts.append(f"{option.flag} {_quote(json.dumps(dict(value)))}")
         elif isinstance(value, (list, tuple)):
             if value:
@@ -378,7 +423,7 @@ def add_kind_arguments(parser, kind: OutputKind) -> None:
         text = option.help + (f" (default: {option.default})" if option.default is not None else "")
         if option.type == "boolean":
             parser.add_argument(option.flag, action=argparse.BooleanOptionalAction, default=None, help=text)
-        elif option.type in ("models", "mapping"):
+        elif option.type in _MAPPING_TYPES:
             parser.add_argument(option.flag, nargs="+", type=str, default=None, help=text + "; or a JSON mapping")
         elif option.type in ("strings", "regions"):
             parser.add_argument(option.flag, nargs="+", default=None, choices=option.choices or None, help=text)
@@ -394,7 +439,7 @@ def parsed_options(args, kind: OutputKind) -> dict[str, Any]:
         value = getattr(args, option.name, None)
         if value is None:
             continue
-        if option.type in ("models", "mapping") and len(value) == 1 and value[0].startswith("{"):
+        if option.type in _MAPPING_TYPES and len(value) == 1 and value[0].startswith("{"):
             value = json.loads(value[0])
         values[option.name] = value
     return values

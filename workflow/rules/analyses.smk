@@ -115,3 +115,25 @@ rule analysis_extra_figure:
         "../../envs/analysis.yaml"
     shell:
         "runoffbench figure {params.kind} --table {input} --output {output.pdf} > {log} 2>&1"
+
+
+# The formatted tables of an analysis (e.g. Table 4, the attributes ranked by sensitivity), built by the
+# registered table kind from the product it reads: tables/<id>_<suffix>.csv|md|tex.
+rule analysis_output_table:
+    input:
+        lambda wildcards: analysis_figure_table(wildcards.analysis, wildcards.suffix, tables=True),
+    output:
+        csv=f"{RESULTS}/tables/{{analysis}}_{{suffix}}.csv",
+        md=f"{RESULTS}/tables/{{analysis}}_{{suffix}}.md",
+        tex=f"{RESULTS}/tables/{{analysis}}_{{suffix}}.tex",
+    wildcard_constraints:
+        analysis=analysis_ids(predicate=lambda kind: bool(kind.tables)),
+        suffix=ANALYSIS_TABLE_SUFFIXES,
+    params:
+        kind=lambda wildcards: analysis_table_use(wildcards.analysis, wildcards.suffix).kind,
+    log:
+        f"{RESULTS}/logs/tables/{{analysis}}_{{suffix}}.log",
+    conda:
+        "../../envs/analysis.yaml"
+    shell:
+        "runoffbench table {params.kind} --table {input} --output {output.csv} > {log} 2>&1"

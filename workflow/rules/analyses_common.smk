@@ -2,7 +2,13 @@
 # analysis registry (runoffbench.analysis.registry, stdlib only): each kind's options, products and figures.
 import re
 
-from runoffbench.analysis.registry import ANALYSIS_KINDS, figure_names, product_names, settings_argument
+from runoffbench.analysis.registry import (
+    ANALYSIS_KINDS,
+    figure_names,
+    product_names,
+    settings_argument,
+    table_names,
+)
 
 ANALYSES = config.get("analyses") or {}
 
@@ -61,8 +67,14 @@ def analysis_figure_use(name, suffix):
     return next(use for use in analysis_kind_of(name).figures if use.suffix == suffix)
 
 
-def analysis_figure_table(name, suffix):
-    reads = analysis_figure_use(name, suffix).reads
+def analysis_table_use(name, suffix):
+    """The formatted table of analysis ``name`` written as tables/<name>_<suffix>.csv|md|tex."""
+    return next(use for use in analysis_kind_of(name).tables if use.suffix == suffix)
+
+
+def analysis_figure_table(name, suffix, tables=False):
+    """The table a figure (``tables``: a formatted table) of analysis ``name`` reads."""
+    reads = (analysis_table_use if tables else analysis_figure_use)(name, suffix).reads
     return f"{RESULTS}/tables/{name}_{reads}.csv" if reads else f"{RESULTS}/tables/{name}.csv"
 
 
@@ -78,6 +90,11 @@ ANALYSIS_FIGURE_SUFFIXES = "|".join(sorted({use.suffix for name in ANALYSES
                                             for use in analysis_kind_of(name).figures if use.suffix})) or "^$"
 
 
+#: the suffixes of the formatted tables of the analyses (tables/<id>_<suffix>.csv|md|tex)
+ANALYSIS_TABLE_SUFFIXES = "|".join(sorted({use.suffix for name in ANALYSES
+                                           for use in analysis_kind_of(name).tables})) or "^$"
+
+
 def analysis_outputs():
     """Every analysis's per-run tables, its experiment table, its products and its figures."""
     outputs = [path for name in ANALYSES for path in analysis_tables(name)]
@@ -86,6 +103,8 @@ def analysis_outputs():
                 for product in product_names(name, analysis_kind_of(name))]
     outputs += [f"{RESULTS}/figures/{figure}.{ext}" for name in ANALYSES
                 for figure in figure_names(name, analysis_kind_of(name)) for ext in ("pdf", "png")]
+    outputs += [f"{RESULTS}/tables/{table}.{ext}" for name in ANALYSES
+                for table in table_names(name, analysis_kind_of(name)) for ext in ("csv", "md", "tex")]
     return outputs
 
 

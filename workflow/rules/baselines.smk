@@ -35,7 +35,7 @@ rule baseline:
 
 rule import_simulation:
     input:
-        simulation=lambda wildcards: EXTERNAL_MODELS[wildcards.model]["path"],
+        simulation=external_simulation,  # a camels_benchmark folder not there yet: download_camels_benchmarks
         crosswalk=external_crosswalk,  # format nwm_retrospective: gauge <-> reach
         cache=f"{CACHE}/{{forcing}}.nc",
     output:
@@ -50,12 +50,35 @@ rule import_simulation:
         variable=lambda wildcards: EXTERNAL_MODELS[wildcards.model].get("variable", "qsim"),
         format_options=external_format_options,
         periods=split_periods,
+        simulation=lambda wildcards: shlex.quote(EXTERNAL_MODELS[wildcards.model]["path"]),
     log:
         f"{RESULTS}/logs/{RUN}/import_simulation.log",
     conda:
         "../../envs/analysis.yaml"
     shell:
-        "runoffbench import-simulation {input.simulation} --variable {params.variable} --units {params.units} "
+        "runoffbench import-simulation {params.simulation} --variable {params.variable} --units {params.units} "
         "--cache {input.cache} --model {wildcards.model} --forcing {wildcards.forcing} "
         "--split {wildcards.split} {params.periods} --member {wildcards.member} {params.format_options} "
         "--output {output} > {log} 2>&1"
+
+
+# The CAMELS benchmark models of Kratzert et al. 2019 (HydroShare 474ecc37…), downloaded into a configured
+# camels_benchmark folder that does not exist (a folder unpacked by hand is used as it is).
+rule download_camels_benchmarks:
+    output:
+        "{folder}/download_manifest.json",
+    wildcard_constraints:
+        folder="|".join(re.escape(f) for f in BENCHMARK_DOWNLOADS) or "^$",
+    params:
+        sources=DATASET.get("download_sources") or "",
+    log:
+        f"{DATA_LOGS}/download_camels_benchmarks/{{folder}}.log",
+    conda:
+        "../../envs/analysis.yaml"
+    shell:
+        "runoffbench download-benchmarks --sources {params.sources} --output {wildcards.folder} --no-progress "
+        "> {log} 2>&1"
+
+
+localrules:
+    download_camels_benchmarks,

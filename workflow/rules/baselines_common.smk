@@ -36,5 +36,30 @@ def external_crosswalk(wildcards):
     return spec["crosswalk"] if spec.get("format") == "nwm_retrospective" else []
 
 
+def _benchmark_downloads():
+    """Folders of camels_benchmark models that do not exist yet: download_camels_benchmarks fetches the
+    release into them (the camels_benchmarks entry of dataset.download_sources)."""
+    folders = {}
+    for name, spec in EXTERNAL_MODELS.items():
+        path = spec["path"]
+        if spec.get("format") == "camels_benchmark" and not Path(path).exists() and not Path(path).suffix:
+            folders.setdefault(path, name)
+    if folders and not DATASET.get("download_sources"):
+        path, name = next(iter(folders.items()))
+        raise ValueError(f"config key models.{name}.path: {path} does not exist; unpack the CAMELS benchmark "
+                         "models there (README) or set dataset.download_sources to a sources file with a "
+                         "camels_benchmarks entry to download them")
+    return sorted(folders)
+
+
+BENCHMARK_DOWNLOADS = _benchmark_downloads()
+
+
+def external_simulation(wildcards):
+    """The simulation an external model imports; a benchmark folder still to be downloaded: its manifest."""
+    path = EXTERNAL_MODELS[wildcards.model]["path"]
+    return f"{path}/download_manifest.json" if path in BENCHMARK_DOWNLOADS else path
+
+
 MODEL_RUNS["baseline"] = baseline_runs
 MODEL_RUNS["external"] = external_runs

@@ -95,13 +95,13 @@ def output_options(section, output_id):
 
 def requested_outputs(section):
     """Output ids listed under `section` whose kind is drawn from the model runs (the metrics or hydrograph
-    table), less those whose required models (a baseline, a pair) have no runs."""
+    table) or the dataset's attributes, less those whose required models (a baseline, a pair) have no runs."""
     wanted = []
     for output_id, entry in (config.get(section) or {}).items():
         if outputs_registry.builds_by_own_command(section, output_id, entry):
             continue  # water_balance (analysis.smk), run_summary (below)
         kind = outputs_registry.output_kind(output_kind_name(section, output_id), section)
-        if kind.reads not in ("metrics", "hydrographs"):
+        if kind.reads not in ("metrics", "hydrographs", "attributes"):
             continue  # a data figure (analysis.smk), an analysis's figure, the failures table
         needed = outputs_registry.required_models(section, output_id, entry, _output_defaults())
         if set(needed) <= set(EVALUATED_MODELS):
@@ -116,8 +116,10 @@ def requested_tables():
 
 
 def evaluation_figure_input(wildcards):
-    """The table a figure is drawn from: the hydrograph table or the metrics table."""
+    """The table a figure is drawn from: the hydrograph table, the metrics table or the dataset's attributes."""
     kind = outputs_registry.output_kind(output_kind_name("figures", wildcards.figure), "figures")
+    if kind.reads == "attributes":
+        return f"{CACHE}/attributes.nc"
     return f"{RESULTS}/tables/{kind.reads}.csv"
 
 

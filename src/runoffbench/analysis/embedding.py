@@ -12,7 +12,8 @@ Over the runs (the experiment-level step, :func:`embedding_summary`, on ``tables
   clustering the mean silhouette over the basins (``silhouette_mean``), the smallest of the clusters'
   mean silhouettes (``silhouette_min``) and the smallest of a single basin (``silhouette_min_basin``).
   Fig. 9 shows the mean and minimum per k, the embedding's averaged over the networks (the seeds).
-- ``clusters``: the cluster of every basin in each of those clusterings.
+- ``clusters``: the cluster of every basin in each of those clusterings (with the basin's ``lat`` and
+  ``lon`` where the joined table has them, for the maps of Fig. 11).
 - ``variance``: for k in ``variance_k`` (the paper's 5 and 6), the fractional reduction of the variance
   of each hydrological signature (the 13 of CAMELS' ``camels_hydro.txt``) by the clusters,
   1 − Σ_c Σ_{b∈c} (s_b − s̄_c)² / Σ_b (s_b − s̄)², over the basins where the signature is defined (Fig. 10).
@@ -134,9 +135,11 @@ def embedding_summary(table: pd.DataFrame, attributes: pd.DataFrame | None, k_mi
             raise DataError(f"embedding: attributes.nc has no signature(s) {absent} (analyses.<id>.signatures "
                             f"chooses them; it has {', '.join(map(str, attributes.columns))})")
     table = table.astype({"basin": str, "member": str})
+    places = [c for c in ("lat", "lon") if c in table.columns]
     silhouette_rows, cluster_frames, variance_rows, maps = [], [], [], []
     for key, group in table.groupby(list(GROUP), sort=False):
         labels_of = dict(zip(GROUP, key, strict=True))
+        where = group.drop_duplicates("basin").set_index("basin")[places]
         for space, member, values in _spaces(group):
             n = len(values)
             largest = min(k_max, n - 1)
@@ -151,7 +154,9 @@ def embedding_summary(table: pd.DataFrame, attributes: pd.DataFrame | None, k_mi
                 silhouette_rows.append({**labels_of, "member": member, "space": space, "k": k, "seed": seed,
                                         **silhouettes(matrix, labels)})
                 cluster_frames.append(pd.DataFrame({**labels_of, "member": member, "space": space, "k": k,
-                                                    "seed": seed, "basin": values.index, "cluster": labels}))
+                                                    "seed": seed, "basin": values.index, "cluster": labels,
+                                                    **{c: where[c].reindex(values.index).to_numpy()
+                                                       for c in places}}))
                 if k in variance_k and attributes is not None:
                     for signature in signatures:
                         observed = attributes[signature].reindex(values.index).to_numpy(dtype="float64")

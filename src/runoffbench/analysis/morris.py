@@ -121,3 +121,33 @@ def rank_attributes(table: pd.DataFrame) -> pd.DataFrame:
 def morris_summary(table: pd.DataFrame, attributes=None) -> dict[str, pd.DataFrame]:
     """The experiment-level products of kind ``morris``: ``ranking`` (:func:`rank_attributes`)."""
     return {"ranking": rank_attributes(table)}
+
+
+def ranking_table(table: pd.DataFrame):
+    """Table 4 (output kind ``morris_ranking``): the ranking of :func:`rank_attributes` — its product
+    ``tables/<id>_ranking.csv``, or the per-basin table, which is ranked first — as a
+    :class:`~runoffbench.evaluation.tables.BuiltTable`, a block per model (and forcing and split, where
+    there are several)."""
+    from runoffbench.evaluation.tables import BuiltTable
+
+    if "basin" in table.columns:
+        table = rank_attributes(table)
+    missing = [c for c in ("attribute", "sensitivity", "rank") if c not in table.columns]
+    if missing:
+        raise DataError(f"morris ranking table: the table lacks {missing} (tables/<id>_ranking.csv of a morris "
+                        "analysis)")
+    keys = [c for c in ("model", "forcing", "split") if c in table.columns and (c == "model" or table[c].nunique() > 1)]
+    ranked = table.sort_values([*keys, "rank"], kind="stable")
+    shown = pd.DataFrame({
+        **({"model": ranked[keys].astype(str).agg(", ".join, axis=1)} if keys else {}),
+        "rank": ranked["rank"].astype(int).to_numpy(),
+        "attribute": ranked["attribute"].to_numpy(),
+        "mean sensitivity": [f"{v:.3f}" for v in ranked["sensitivity"]],
+        **({"basins": ranked["basins"].astype(int).to_numpy()} if "basins" in ranked.columns else {}),
+    })
+    return BuiltTable(shown.reset_index(drop=True),
+                      "Static attributes ranked by their sensitivity: the mean over basins (and seeds) of the mean "
+                      "absolute gradient of the predicted flow with respect to the standardised attribute, each basin "
+                      "divided by its largest (Kratzert et al. 2019, Table 4).",
+                      ("mean sensitivity: 1 for an attribute that is the most sensitive one in every basin; basins: "
+                       "the basins averaged over.",), group="model" if keys else None)

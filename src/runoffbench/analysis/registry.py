@@ -21,7 +21,9 @@ An entry of :data:`ANALYSIS_KINDS` says everything the rest of the project needs
   one table per product, written as ``tables/<id>_<product>.csv`` (the attributes are the dataset's
   ``attributes.nc`` as a basin-indexed frame when ``reads_attributes``).
 - ``figures``: the figure kinds it feeds, each with the table it reads (the analysis table or a
-  product) and its file ``figures/<id>[_<suffix>].pdf|png``.
+  product) and its file ``figures/<id>[_<suffix>].pdf|png``; ``tables``: likewise the table kinds that
+  format a product for the paper, ``tables/<id>_<suffix>.csv|md|tex``. Each kind is registered in
+  :data:`runoffbench.outputs.KINDS` (``reads="analysis"``) and drawn by ``runoffbench figure|table <kind>``.
 
 Light on purpose: stdlib only, functions named by import path — ``workflow/rules/analyses_common.smk``
 imports this module in every (SLURM) job.
@@ -136,7 +138,8 @@ CAPABILITIES: dict[str, Capability] = {c.name: c for c in (
 class FigureUse:
     """A figure an analysis feeds: ``runoffbench figure <kind>`` drawn by ``function`` from the analysis
     table (``reads`` empty: ``tables/<id>.csv``) or a product (``tables/<id>_<reads>.csv``), written as
-    ``figures/<id>.pdf|png`` (``suffix`` empty) or ``figures/<id>_<suffix>.pdf|png``."""
+    ``figures/<id>.pdf|png`` (``suffix`` empty) or ``figures/<id>_<suffix>.pdf|png``. In ``tables``: a
+    table built by ``runoffbench table <kind>``, ``tables/<id>_<suffix>.csv|md|tex`` (``suffix`` required)."""
 
     kind: str
     function: str
@@ -156,6 +159,7 @@ class AnalysisKind:
     options: tuple[Option, ...] = ()
     needs: tuple[str, ...] = ()
     figures: tuple[FigureUse, ...] = ()
+    tables: tuple[FigureUse, ...] = ()
     summarise: str | None = None
     products: tuple[str, ...] = ()
     reads_attributes: bool = False
@@ -216,6 +220,9 @@ ANALYSIS_KINDS: dict[str, AnalysisKind] = {kind.name: kind for kind in (
         needs=("static_inputs", "seq2one"),
         figures=(FigureUse("morris_map", "runoffbench.plots.morris:plot_morris_map",
                            "map of each basin's most sensitive static attribute"),),
+        tables=(FigureUse("morris_ranking", "runoffbench.analysis.morris:ranking_table",
+                          "the attributes ranked by their mean normalised sensitivity (Table 4)",
+                          reads="ranking", suffix="ranking_table"),),
         summarise="runoffbench.analysis.morris:morris_summary",
         products=("ranking",),
         coordinates=True,
@@ -254,6 +261,9 @@ ANALYSIS_KINDS: dict[str, AnalysisKind] = {kind.name: kind for kind in (
             FigureUse("embedding_variance", "runoffbench.plots.embedding:plot_embedding_variance",
                       "fractional reduction of the signatures' variance by the clusters (Fig. 10)",
                       reads="variance", suffix="variance"),
+            FigureUse("embedding_clusters", "runoffbench.plots.embedding:plot_embedding_clusters",
+                      "maps of the k-means clusters of one network's embedding and of the raw attributes (Fig. 11)",
+                      reads="clusters", suffix="clusters"),
             FigureUse("embedding_umap", "runoffbench.plots.embedding:plot_embedding_umap",
                       "UMAP of one network's embedding coloured by attributes (Fig. 12)",
                       reads="umap", suffix="umap"),
@@ -261,6 +271,7 @@ ANALYSIS_KINDS: dict[str, AnalysisKind] = {kind.name: kind for kind in (
         summarise="runoffbench.analysis.embedding:embedding_summary",
         products=("silhouette", "clusters", "variance", "umap"),
         reads_attributes=True,
+        coordinates=True,  # the basins' lat/lon, carried into the clusters for their maps (Fig. 11)
     ),
     AnalysisKind(
         "integrated_gradients",
@@ -354,6 +365,11 @@ def product_names(entry_id: str, kind: AnalysisKind) -> list[str]:
 def figure_names(entry_id: str, kind: AnalysisKind) -> list[str]:
     """``<id>`` or ``<id>_<suffix>``: the names of an entry's figures."""
     return [f"{entry_id}_{use.suffix}" if use.suffix else entry_id for use in kind.figures]
+
+
+def table_names(entry_id: str, kind: AnalysisKind) -> list[str]:
+    """``<id>_<suffix>``: the names of an entry's formatted tables (csv, md, tex)."""
+    return [f"{entry_id}_{use.suffix}" for use in kind.tables]
 
 
 def capability_problem(capability: Capability, kind: AnalysisKind, entry_id: str,

@@ -14,7 +14,8 @@ log = logging.getLogger(__name__)
 
 #: what each kind's --table is
 INPUTS = {"metrics": "tables/metrics.csv", "hydrographs": "tables/hydrographs.csv",
-          "water_balance": "tables/water_balance.csv", "analysis": "tables/<analysis>.csv"}
+          "water_balance": "tables/water_balance.csv", "analysis": "tables/<analysis>.csv",
+          "attributes": "data/cache/<dataset>/attributes.nc"}
 
 
 def add_kind_parsers(parser: argparse.ArgumentParser, section: str, run) -> None:
@@ -42,7 +43,7 @@ def kind_input(args: argparse.Namespace, kind: OutputKind):
     import pandas as pd
 
     from runoffbench.errors import ConfigError, DataError
-    from runoffbench.evaluation.scope import apply_scope, read_metrics_table
+    from runoffbench.evaluation.scope import ALL_MEMBERS, apply_scope, read_metrics_table
 
     values = parsed_options(args, kind)
     missing = [o.flag for o in kind.all_options if o.required and o.name not in values]
@@ -53,14 +54,56 @@ def kind_input(args: argparse.Namespace, kind: OutputKind):
     options = {name: value for name, value in values.items() if name in own}
     if kind.reads == "metrics":
         scope = {name: value for name, value in values.items() if name not in own}
+        if kind.members == "all":  # the kind reads every member itself
+            scope["members"] = ALL_MEMBERS
         table, labels = apply_scope(read_metrics_table(args.table), scope)
         options = {name: _relabelled(value, labels, option_type(kind, name)) for name, value in options.items()}
+        if getattr(args, "expected_runs", None):  # the configured runs the scope shows, as they are labelled
+            args.expected_runs = expected_in_scope(args.expected_runs, scope, labels)
+    elif kind.reads == "attributes":
+        table = read_attributes_table(args.table, kind.name)
     else:
         if not args.table.is_file():
             raise DataError(f"table {args.table} (for {kind.name}) does not exist")
         table = pd.read_csv(args.table, dtype={c: str for c in ("basin", "huc_02", "forcing", "member", "split",
                                                                   "model")})
     return table, {arguments[name]: tuple(v) if isinstance(v, list) else v for name, v in options.items()}
+
+
+def expected_in_scope(expected: list[str], scope: dict, labels: dict[str, str]) -> list[str]:
+    """The configured runs ``model/forcing`` (``--expected-runs``) that the scope shows (its ``forcings`` and
+    ``models``), each model in its display label (a swept run of a labelled base model: label + factors),
+    so that a table's coverage note compares like with like."""
+    from runoffbench.experiment import parse_run_name
+
+    forcings = scope.get("forcings")
+    kept = []
+    for run in expected:
+        model, _, forcing = run.partition("/")
+        if forcings and forcing not in forcings:
+            continue
+        if scope.get("models"):
+            base = parse_run_name(model)[0]
+            if model in labels:
+                model = labels[model]
+            elif base in labels:
+                model = labels[base] + model[len(base):]
+            else:
+                continue
+        kept.append(f"{model}/{forcing}")
+    return kept
+
+
+def read_attributes_table(path: Path, what: str):
+    """The dataset's ``attributes.nc`` as a frame with a ``basin`` column (a row per basin)."""
+    from runoffbench.errors import DataError
+
+    if not path.is_file():
+        raise DataError(f"attributes {path} (for {what}) does not exist")
+    from runoffbench.analysis.registry import read_attributes
+
+    table = read_attributes(path)
+    return table.rename_axis("basin").reset_index()
 
 
 def option_type(kind: OutputKind, name: str) -> str:
@@ -73,4 +116,6 @@ def _relabelled(value, labels: dict[str, str], kind_type: str):
         return labels.get(value, value)
     if kind_type == "models":
         return [labels.get(v, v) for v in value]
+    if kind_type == "model_pairs":
+        return {labels.get(k, k): labels.get(v, v) for k, v in dict(value).items()}
     return value

@@ -28,6 +28,8 @@ TEXT_COLUMNS = {"model": str, "forcing": str, "split": str, "member": str, "basi
                 "base_model": str}
 RUN = ["model", "forcing", "split"]
 SEED_MEAN = "seed_mean"
+#: ``members`` of a kind that reads every member itself (``OutputKind.members == "all"``): none dropped
+ALL_MEMBERS = "all"
 
 
 def read_metrics_table(path: str | Path) -> pd.DataFrame:
@@ -44,14 +46,19 @@ def read_metrics_table(path: str | Path) -> pd.DataFrame:
 
 def apply_scope(table: pd.DataFrame, scope: Mapping) -> tuple[pd.DataFrame, dict[str, str]]:
     """The rows of ``table`` in ``scope`` (split, forcings, models, factors, members, basins) and the
-    display label of every shown model name (for options that name models, e.g. a baseline)."""
+    display label of every shown model name (for options that name models, e.g. a baseline). ``members:
+    all`` (:data:`ALL_MEMBERS`, set for a kind that reads every member itself) keeps every member."""
     table = _one_split(table, scope.get("split"))
     table = _forcings(table, scope.get("forcings"))
     table = _factors(table, scope.get("factors") or {})
+    tokens = [str(token) for token in scope.get("basins") or ["all"]]
+    covered = {t: covered_basins(table, t) for t in tokens if t.startswith("common:")}  # before the models go
     table, labels = _models(table, scope.get("models"))
-    table = select_members(table, scope.get("members", "primary"))
-    for token in scope.get("basins") or ["all"]:
-        table = filter_basins(table, str(token))
+    members = scope.get("members", "primary")
+    if members != ALL_MEMBERS:
+        table = select_members(table, members)
+    for token in tokens:
+        table = filter_basins(table, token, covered.get(token))
     return table.reset_index(drop=True), labels
 
 
@@ -164,12 +171,36 @@ def _seed_mean(singles: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
-def filter_basins(table: pd.DataFrame, token: str) -> pd.DataFrame:
-    """The rows of the basins that pass one filter of ``runoffbench.outputs.BASIN_FILTERS``."""
+def covered_basins(table: pd.DataFrame, token: str) -> set[str]:
+    """``common:MODEL,MODEL,...`` (or ``common:all``): the basins where every run of these models (of every
+    model of ``table``) has an NSE — judged on the whole table of the split, shown or not (the 447 basins all
+    CAMELS benchmark models simulate, for a figure that shows some of them)."""
+    names = token.partition(":")[2].split(",")
+    base = table["base_model"] if "base_model" in table.columns else table["model"]
+    if names == ["all"]:
+        rows = table
+    else:
+        unknown = [n for n in names if not ((table["model"] == n) | (base == n)).any()]
+        if unknown:
+            raise DataError(f"basins: {token}: {unknown} have no runs in the metrics table; models: "
+                            f"{', '.join(sorted(table['model'].unique()))}")
+        rows = table[table["model"].isin(names) | base.isin(names)]
+    valued = rows[rows["NSE"].notna()] if "NSE" in rows.columns else rows
+    runs_per_basin = valued.drop_duplicates(["basin", "model", "forcing"]).groupby("basin").size()
+    return set(runs_per_basin.index[runs_per_basin == len(rows[["model", "forcing"]].drop_duplicates())])
+
+
+def filter_basins(table: pd.DataFrame, token: str, kept: set[str] | None = None) -> pd.DataFrame:
+    """The rows of the basins that pass one filter of ``runoffbench.outputs.BASIN_FILTERS`` (``kept``: the
+    basins of a ``common:MODELS`` filter, from :func:`covered_basins`)."""
     name, _, argument = token.partition(":")
     if name == "all":
         return table
-    if name == "complete_record":
+    if kept is not None:
+        pass
+    elif name == "common" and argument:
+        kept = covered_basins(table, token)
+    elif name == "complete_record":
         if "complete_record" not in table.columns:
             raise DataError("the metrics table has no complete_record column (re-run the evaluate rule)")
         kept = set(table.loc[table["complete_record"] == 1, "basin"])

@@ -18,7 +18,12 @@ the output registry (:data:`runoffbench.outputs.KINDS`), built as ``results/<exp
 * ``comparison`` — every model against the reference model with the same forcing, per metric (NSE and
   KGE): basins won and lost, mean and median per-basin difference, Cohen's d and the p-value of the
   paired Wilcoxon signed-rank test (the per-basin comparisons of Kratzert et al. 2019, Sect. 4.1, and
-  Frame et al. 2023, Sect. 3).
+  Frame et al. 2023, Sect. 3); with ``pairs`` (model → the model it is compared with) the listed pairs
+  instead (Kratzert et al. 2019, Sect. 3.1: LSTM with against without attributes, EA-LSTM against LSTM).
+* ``metric_summary`` — Kratzert et al. (2019), Table 3: per model the mean and median NSE, the basins
+  with NSE ≤ 0 and the medians of further metrics (α-NSE, β-NSE, FHV, FMS, FLV); a model with several
+  single members has a row ``single`` (mean ± standard deviation over the members of each statistic)
+  and one ``ensemble`` row for its ensemble mean, a model of one run (a benchmark model) one row.
 * ``failures`` — the basins every run left out (:mod:`runoffbench.failures`), one row per run and basin
   with the stage and the reason (:func:`failures_table`; built from the runs' ``failures.csv``, not
   from the metrics).
@@ -160,22 +165,36 @@ def benchmark_table(metrics: pd.DataFrame, split: str | None = None, reference: 
 
 
 def comparison_table(metrics: pd.DataFrame, split: str | None = None, reference: str | None = None,
-                     names: tuple[str, ...] = ("NSE", "KGE"), expected_runs=None) -> BuiltTable:
-    """Per-basin comparison of each model with ``reference`` (same forcing): wins, differences, d, p."""
+                     names: tuple[str, ...] = ("NSE", "KGE"), pairs=None, expected_runs=None) -> BuiltTable:
+    """Per-basin comparison of each model with ``reference`` (same forcing): wins, differences, d, p; with
+    ``pairs`` (a mapping model -> the model it is compared with) of those pairs instead."""
     chosen = primary_runs(metrics, split)
     _require_columns(chosen, names)
-    reference = _reference_model(chosen, reference)
+    present = runs(chosen)
+    if pairs:
+        models = list(dict.fromkeys(chosen["model"]))
+        unknown = sorted({m for pair in dict(pairs).items() for m in pair} - set(models))
+        if unknown:
+            raise ConfigError(f"comparison pairs: {unknown} have no runs in the table; models: {models}")
+        compared = [(model, other, forcing) for model, other in dict(pairs).items()
+                    for forcing in dict.fromkeys(chosen["forcing"])
+                    if (model, forcing) in present and (other, forcing) in present]
+        title = "the reference of each row"
+    else:
+        reference = _reference_model(chosen, reference)
+        compared = [(model, reference, forcing) for model, forcing in present
+                    if model != reference and (reference, forcing) in present]
+        title = reference
     records = []
-    for model, forcing in runs(chosen):
-        if model == reference or (reference, forcing) not in runs(chosen):
-            continue
+    for model, reference, forcing in compared:
         for name in names:
             mine = metric_by_basin(chosen, model, forcing, name)
             theirs = metric_by_basin(chosen, reference, forcing, name)
             wins, test = win_counts(mine, theirs), wilcoxon_test(mine, theirs)
             x, y = paired(mine, theirs)
             records.append({
-                "model": model, "forcing": forcing, "metric": name, "basins": test.n, "wins": wins.a,
+                "model": model, "reference": reference, "forcing": forcing, "metric": name, "basins": test.n,
+                "wins": wins.a,
                 "losses": wins.b, "mean difference": _number(wins.mean_difference, 3),
                 "mean difference in wins": _number(_mean_where(x - y, x > y), 3),
                 "mean difference in losses": _number(_mean_where(x - y, x < y), 3),
@@ -183,13 +202,71 @@ def comparison_table(metrics: pd.DataFrame, split: str | None = None, reference:
                 "Cohen's d": _number(test.cohens_d, 2), "Wilcoxon p": _p_value(test.p_value),
             })
     split = chosen["split"].iloc[0]
+    member = chosen["member"].astype(str).iloc[0] if chosen["member"].nunique() == 1 else ""
+    members = {"seed_mean": " Single models: each basin's mean over the seeds.",
+               ENSEMBLE_MEMBER: " Ensemble means."}.get(member, "")
     return BuiltTable(pd.DataFrame.from_records(records),
-                      f"Per-basin comparison with {reference} under the same forcing, split {split}.",
-                      (f"wins/losses: basins where the model's metric is higher/lower than {reference}'s; "
+                      f"Per-basin comparison with {title} under the same forcing, split {split}.{members}",
+                      (f"wins/losses: basins where the model's metric is higher/lower than that of {title}; "
                        "differences are model minus reference, their mean over every basin and within the wins and "
                        "within the losses (Frame et al. 2023, Sect. 3.1); p of the two-sided paired Wilcoxon "
                        "signed-rank test; basins: those both models have a value for.",
                        *coverage_notes(metrics, chosen, split, expected_runs)))
+
+
+KRATZERT_TABLE3_METRICS = ("Alpha-NSE", "Beta-NSE", "FHV", "FMS", "FLV")
+
+
+def metric_summary_table(metrics: pd.DataFrame, split: str | None = None,
+                         names: tuple[str, ...] = KRATZERT_TABLE3_METRICS, expected_runs=None) -> BuiltTable:
+    """Kratzert et al. (2019) Table 3: per model and forcing the mean and median NSE, the basins with
+    NSE ≤ 0 and the median of each of ``names``; a row ``single`` (mean ± standard deviation over the single
+    members; the value itself for a model of one run) and, where the model has one, a row ``ensemble``."""
+    _require_columns(metrics, ("NSE", *names))
+    split = split or sorted(metrics["split"].unique())[0]
+    rows = metrics[metrics["split"] == split]
+    if rows.empty:
+        raise DataError(f"the metrics table has no runs of split {split!r}")
+    labels = {"NSE mean": None, "NSE median": None, "NSE ≤ 0": None, **{_METRIC_LABELS.get(n, n): n for n in names}}
+    records = []
+    for (model, forcing), group in rows.groupby(["model", "forcing"], sort=False):
+        is_ensemble = group["member"].astype(str) == ENSEMBLE_MEMBER
+        singles, ensemble = group[~is_ensemble], group[is_ensemble]
+        statistics = singles.groupby("member", sort=False).apply(_summary_statistics, names=names,
+                                                                 include_groups=False)
+        base = {"model": model, "forcing": forcing}
+        if len(statistics):
+            record = {**base, "members": f"single ({len(statistics)})" if len(statistics) > 1 else "single",
+                      "basins": singles["basin"].nunique()}
+            for label, column in zip(labels, statistics.columns, strict=True):
+                record[label] = _mean_sd(statistics[column], 0 if label == "NSE ≤ 0" else 3)
+            records.append(record)
+        if len(ensemble):
+            values = _summary_statistics(ensemble, names)
+            record = {**base, "members": "ensemble", "basins": ensemble["basin"].nunique()}
+            for label, value in zip(labels, values, strict=True):
+                record[label] = _number(value, 0 if label == "NSE ≤ 0" else 3) if np.isfinite(value) else "–"
+            records.append(record)
+    table = pd.DataFrame.from_records(records, columns=["model", "forcing", "members", "basins", *labels])
+    return BuiltTable(table, f"NSE statistics and median signature metrics over the basins, split {split} "
+                             "(Kratzert et al. 2019, Table 3).",
+                      ("NSE mean and median over the basins, NSE ≤ 0 the number of basins with NSE ≤ 0; the other "
+                       "columns are medians over the basins: α-NSE = σs/σo, β-NSE = (μs − μo)/σo, FHV, FMS and FLV "
+                       "the high-, mid- and low-segment biases of the flow duration curve [%]. single (n): mean ± "
+                       "standard deviation over the n single members (seeds) of each statistic; ensemble: the "
+                       "ensemble mean of those members; single without n: a model of one run.",
+                       *coverage_notes(metrics, rows, split, expected_runs)))
+
+
+_METRIC_LABELS = {"Alpha-NSE": "α-NSE", "Beta-NSE": "β-NSE", "FHV": "FHV [%]", "FMS": "FMS [%]", "FLV": "FLV [%]"}
+
+
+def _summary_statistics(rows: pd.DataFrame, names) -> pd.Series:
+    """Mean and median NSE, basins with NSE ≤ 0 and the median of each of ``names`` over one run's basins."""
+    nse = rows["NSE"].astype(float)
+    values = [nse.mean(), nse.median(), float(count_at_most(nse, 0.0)),
+              *(float(np.nanmedian(rows[n].astype(float))) if rows[n].notna().any() else np.nan for n in names)]
+    return pd.Series(values, index=["NSE mean", "NSE median", "NSE ≤ 0", *names])
 
 
 def failures_table(failures: pd.DataFrame, n_runs: int) -> BuiltTable:

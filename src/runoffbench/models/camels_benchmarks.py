@@ -453,3 +453,40 @@ def import_benchmark(
              "missing_basins": " ".join(sorted(missing))}
     return make_predictions(flow.loc[dates, basins].to_numpy().T, observed.sel(basin=basins).values, basins, dates,
                             model=model, forcing=forcing, split=split, member=member, attrs=attrs)
+
+
+#: key of the release in the download sources (config/download_sources.yaml)
+SOURCE_KEY = "camels_benchmarks"
+#: written into the folder last, once every file is in place (the workflow's marker of a complete download)
+MANIFEST = "download_manifest.json"
+
+
+def fetch_release(sources: dict, output: str | Path, downloads: str | Path | None = None,
+                  progress: bool = True) -> Path:
+    """Download the release (``sources[SOURCE_KEY]``: ``{url, sha256, md5}``, the archive of the basin
+    files) and extract its ``*.nc`` files into ``output`` (their paths in the archive kept); writes
+    ``output/download_manifest.json`` last and returns it. An archive without a pinned sum must pass the
+    integrity check of :func:`runoffbench.data.archives.check_archive` before it is kept."""
+    import json
+    from datetime import UTC, datetime
+    from urllib.parse import unquote, urlparse
+
+    from runoffbench.data.archives import check_archive, extract_members
+    from runoffbench.data.download import source_entry
+    from runoffbench.data.http_download import download_file, file_sha256
+
+    entry = source_entry(sources, SOURCE_KEY)
+    output = Path(output)
+    name = unquote(Path(urlparse(entry["url"]).path).name)
+    if not name:
+        raise ConfigError(f"download sources: {SOURCE_KEY}: the URL {entry['url']} names no file")
+    archive = download_file(entry["url"], Path(downloads or output.parent / "downloads") / name, entry["sha256"],
+                            md5=entry.get("md5"), verify=check_archive, progress=progress)
+    files = extract_members(archive, output, lambda member: _BASIN_FILE.match(Path(member).name) is not None)
+    if not files:
+        raise DataError(f"{archive} (from {entry['url']}) holds no <gauge_id>_benchmark_models.nc file")
+    record = {"source": entry["url"], "archive": archive.name, "sha256": file_sha256(archive),
+              "files": len(files), "downloaded": datetime.now(UTC).isoformat(timespec="seconds")}
+    manifest = write_text_atomic(output / MANIFEST, json.dumps(record, indent=2) + "\n")
+    log.info("CAMELS benchmark models: %d basin files from %s in %s", len(files), entry["url"], output)
+    return manifest

@@ -9,6 +9,8 @@ empirical CDF of n finite values :math:`x_{(1)} \le \dots \le x_{(n)}` steps to 
 
 from __future__ import annotations
 
+import re
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
@@ -45,12 +47,25 @@ def ecdf(values) -> tuple[np.ndarray, np.ndarray]:
     return values, np.arange(1, values.size + 1) / max(values.size, 1)
 
 
+#: a model name that the scope's member selection split by member ("LSTM, ensemble", "LSTM, seed 0")
+_MEMBER_NAME = re.compile(r"^(?P<model>.+), (?:ensemble|seed \S+)$")
+
+
 def run_styles(table: pd.DataFrame) -> dict[tuple[str, str], dict]:
-    """Line colour per model and line style per forcing, in the project palette."""
-    colours = palette(sorted(table["model"].unique()), MODEL_COLOURS)
+    """Line colour per model and line style per forcing, in the project palette. A model shown as its
+    ensemble and single members (``members: both``, Kratzert et al. 2019 Fig. 3) keeps one colour: the
+    ensemble solid, each single member dashed and thinner (with several forcings: the forcing's style,
+    thinner)."""
+    models = {m: (match.group("model") if (match := _MEMBER_NAME.match(m)) else m) for m in table["model"].unique()}
+    colours = palette(list(dict.fromkeys(models[m] for m, _ in runs(table))), MODEL_COLOURS)
     forcings = list(dict.fromkeys(table["forcing"]))
-    return {(m, f): {"color": colours[m], "linestyle": LINE_STYLES[forcings.index(f) % len(LINE_STYLES)]}
-            for m, f in runs(table)}
+    styles = {}
+    for m, f in runs(table):
+        style = {"color": colours[models[m]], "linestyle": LINE_STYLES[forcings.index(f) % len(LINE_STYLES)]}
+        if models[m] != m and not m.endswith(", ensemble"):  # a single member beside its ensemble
+            style.update(linewidth=0.8, **({"linestyle": "--"} if len(forcings) == 1 else {}))
+        styles[(m, f)] = style
+    return styles
 
 
 def draw_cdfs(ax: Axes, series: dict[tuple[str, str], pd.Series], styles: dict, xlabel: str,

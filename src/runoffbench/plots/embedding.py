@@ -98,7 +98,7 @@ def plot_embedding_silhouette(table: pd.DataFrame, minimum: str = "silhouette_mi
             colour = colours[model] or _SPACE_COLOURS.get(space)
             label = _SPACE_LABELS.get(space, space) + (f" ({model})" if len(models) > 1 else "")
             if space == "embedding" and rows["count"].max() > 1:
-                label += f", mean of {int(rows['count'].max())} networks"
+                label += f", mean of {int(rows['count'].max())} networks (shaded: their range)"
                 ax.fill_between(rows.index, rows["min"], rows["max"], color=colour, alpha=0.2, linewidth=0)
             ax.plot(rows.index, rows["mean"], styles.get(space, ":"), marker="o", markersize=2.5, color=colour,
                     label=label)
@@ -169,13 +169,90 @@ def plot_embedding_umap(table: pd.DataFrame, attributes=None, model: str | None 
                              layout="constrained")
     for ax in axes.flat:
         ax.set_axis_off()
+    from runoffbench.plots.value_map import ATTRIBUTE_LABELS
+
+    size = 14 if len(rows) <= 200 else 6
     for ax, attribute in zip(axes.flat, attributes, strict=False):
         ax.set_axis_on()
-        points = ax.scatter(rows["x"], rows["y"], c=rows[attribute], cmap="viridis", s=6, linewidths=0)
+        points = ax.scatter(rows["x"], rows["y"], c=rows[attribute], cmap="viridis", s=size, linewidths=0.2,
+                            edgecolors="0.3")
         ax.set_xticks([])
         ax.set_yticks([])
+        ax.set_xlabel("UMAP 1", fontsize=6, labelpad=1)
+        ax.set_ylabel("UMAP 2", fontsize=6, labelpad=1)
         ax.set_title(attribute, fontsize=7.5, pad=2)
-        fig.colorbar(points, ax=ax, shrink=0.85, pad=0.01)
+        bar = fig.colorbar(points, ax=ax, shrink=0.85, pad=0.01)
+        bar.set_label(ATTRIBUTE_LABELS.get(attribute, (attribute,))[0], fontsize=6)
+        bar.ax.tick_params(labelsize=6)
     member = rows["member"].iloc[0]
     fig.suptitle(f"UMAP of the input gates of {model}, member {member} ({len(rows)} basins)", fontsize=8)
+    return fig
+
+
+#: colours of the clusters (Okabe-Ito, then Paul Tol's muted scheme): up to 18 distinguishable clusters
+_CLUSTER_COLOURS = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000",
+                    "#117733", "#AA4499", "#44AA99", "#999933", "#661100", "#6699CC", "#CC6677", "#DDCC77",
+                    "#88CCEE", "#332288")
+
+
+def plot_embedding_clusters(table: pd.DataFrame, ks=(5, 6), model: str | None = None,
+                            member: str | None = None) -> Figure:
+    """Fig. 11: CONUS maps of the k-means clusters (a row per k in ``ks`` that the table has), of one
+    network's embedding (``member``, default the first) beside those of the raw attributes. Clusters are
+    numbered by size in the embedding; the attributes' clusters take the number of the embedding cluster
+    they share most basins with (an optimal one-to-one matching), so equal colours mean similar groups."""
+    from scipy.optimize import linear_sum_assignment
+
+    from runoffbench.analysis.embedding import ATTRIBUTES_MEMBER
+    from runoffbench.plots.conus import draw_conus
+
+    _require(table, ("model", "member", "space", "k", "basin", "cluster", "lat", "lon"), "cluster maps", "_clusters")
+    rows, model = _one(table, "model", model, "cluster maps")
+    rows = rows.assign(member=rows["member"].astype(str), basin=rows["basin"].astype(str))
+    members = [m for m in dict.fromkeys(rows.loc[rows["space"] == "embedding", "member"])]
+    if not members:
+        raise DataError("cluster maps: no embedding clustering in the table")
+    chosen = members[0] if member is None else str(member)
+    if chosen not in members:
+        raise DataError(f"cluster maps: no member {chosen!r} ({', '.join(members)})")
+    ks = [k for k in ks if k in set(rows["k"])] or sorted(rows["k"].unique())[:2]
+    spaces = [("embedding", chosen, f"EA-LSTM embedding ({model}, member {chosen})"),
+              ("attributes", ATTRIBUTES_MEMBER, "raw catchment attributes")]
+    spaces = [s for s in spaces if ((rows["space"] == s[0]) & (rows["member"] == s[1])).any()]
+    use_style()
+    width = DOUBLE_COLUMN if len(spaces) > 1 else DOUBLE_COLUMN * 0.6
+    fig, axes = plt.subplots(len(ks), len(spaces), figsize=(width, len(ks) * (0.56 * width / len(spaces) + 0.3)),
+                             squeeze=False, layout="constrained")
+    marker = 14.0 if rows["basin"].nunique() <= 200 else 6.0
+    for line, k in enumerate(ks):
+        at_k = rows[rows["k"] == k]
+        reference = None
+        for column, (space, owner, title) in enumerate(spaces):
+            clustering = at_k[(at_k["space"] == space) & (at_k["member"] == owner)].set_index("basin")
+            labels = clustering["cluster"].astype(int)
+            if reference is None:
+                order = labels.value_counts().index.tolist()  # numbered by size
+                numbers = labels.map({c: i for i, c in enumerate(order)})
+                reference = numbers
+            else:
+                common = reference.index.intersection(labels.index)
+                overlap = pd.crosstab(labels.loc[common], reference.loc[common])
+                own, theirs = linear_sum_assignment(-overlap.to_numpy())
+                mapping = {overlap.index[a]: overlap.columns[b] for a, b in zip(own, theirs, strict=True)}
+                spare = iter(range(k, 10 * k))
+                numbers = labels.map(lambda c, m=mapping, s=spare: m[c] if c in m else next(s))
+            ax = axes[line, column]
+            draw_conus(ax)
+            ax.set_xticks([])
+            ax.set_yticks([])
+            colours = [_CLUSTER_COLOURS[n % len(_CLUSTER_COLOURS)] for n in numbers]
+            ax.scatter(clustering["lon"], clustering["lat"], c=colours, s=marker, edgecolors="black",
+                       linewidths=0.25, zorder=3)
+            ax.set_title(f"{title}, k = {k}", fontsize=7, pad=2)
+        handles = [plt.Line2D([], [], marker="o", linestyle="", markerfacecolor=_CLUSTER_COLOURS[n % len(
+                   _CLUSTER_COLOURS)], markeredgecolor="black", markeredgewidth=0.3,
+                   label=f"{n + 1} ({int((reference == n).sum())})") for n in range(k)]
+        axes[line, -1].legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=6,
+                              title="cluster (basins in\nthe embedding's)", title_fontsize=6, frameon=False,
+                              borderaxespad=0)
     return fig
