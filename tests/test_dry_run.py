@@ -80,7 +80,8 @@ def expected_jobs(config: dict) -> Counter:
     for name, spec in models.items():
         kind = spec["kind"]
         if kind == "nn":  # model x forcing x split x seed
-            runs = {(f, s): spec.get("seeds", [0]) for f in forcings for s in splits}
+            runs = {(f, s): spec.get("seeds", [0]) for f in spec.get("forcings", forcings)
+                    for s in spec.get("splits", splits)}
             jobs["train"] += sum(len(m) for m in runs.values())
         elif kind == "conceptual":  # model x forcing x split, each in n_chunks basin chunks
             runs = {(f, s): [config["calibration"].get("seed", 0)] for f in forcings for s in splits}
@@ -119,6 +120,12 @@ def expected_jobs(config: dict) -> Counter:
         jobs["evaluation_figure"] = len(figures - DATA_FIGURES)
         if "hydrographs" in figures:
             jobs["hydrograph_table"] = 1
+        # the tables of outputs no model is trained on (Feng et al. 2022), when a listed kind reads them
+        from runoffbench.outputs import KINDS as _KINDS, kind_of as _kind_of
+
+        reads = {_KINDS[_kind_of(section, i, e)].reads for section in ("tables", "figures")
+                 for i, e in (config.get(section) or {}).items() if _kind_of(section, i, e) in _KINDS}
+        jobs["process_table"], jobs["series_table"] = int("process" in reads), int("series" in reads)
     return +jobs  # without zero counts
 
 

@@ -214,8 +214,10 @@ def _check_outputs(config, problems: list[str]) -> None:
             kind = KINDS.get(kind_of(section, output_id, entry))
             if kind is None:
                 continue  # reported by the schema check
-            if entry.get("split") is not None and entry["split"] not in splits:
-                problems.append(f"{where}.split: {entry['split']!r} is not a configured split ({', '.join(splits)})")
+            listed = entry.get("split")  # a list for a kind showing several splits (OutputKind.splits)
+            for split in (listed if isinstance(listed, list) else [] if listed is None else [listed]):
+                if split not in splits:
+                    problems.append(f"{where}.split: {split!r} is not a configured split ({', '.join(splits)})")
             unknown = [f for f in entry.get("forcings") or [] if f not in forcings]
             if unknown:
                 problems.append(f"{where}.forcings: {unknown} not among dataset.forcings ({', '.join(forcings)})")

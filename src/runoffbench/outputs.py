@@ -104,6 +104,11 @@ class OutputKind:
     ``analyses:`` entry by the analysis rules, runoffbench.analysis.registry).
     ``members``: ``one`` when the function shows one member per model and forcing (the scope's
     ``members`` picks it), ``all`` when it reads every member itself.
+    ``splits``: ``one`` (the scope's ``split``), or ``several``: ``split`` is a list of splits shown
+    side by side (default every split), the rest of the scope applied per split (Feng et al. 2022, Fig. 2).
+    Kinds reading ``process`` (tables/process.csv: the metrics table with each run's baseflow index and ET
+    scores, :mod:`runoffbench.evaluation.process`) are scoped as those of the metrics table; ``series``
+    (tables/series.csv) holds daily flows and dynamic parameters of a few basins.
     """
 
     name: str
@@ -114,6 +119,7 @@ class OutputKind:
     options: tuple[Option, ...] = ()
     members: str = "one"
     check: str | None = None
+    splits: str = "one"
 
     def load(self) -> Callable:
         module, attribute = self.function.split(":")
@@ -130,10 +136,16 @@ class OutputKind:
     @property
     def all_options(self) -> tuple[Option, ...]:
         """The kind's own options and, for a kind of the metrics table, the scope."""
-        if self.reads != "metrics":
+        if self.reads not in SCOPED_TABLES:
             return self.options
         scope = tuple(o for o in SCOPE if not (o.name == "members" and self.members == "all"))
+        if self.splits == "several":
+            scope = tuple(SPLITS_OPTION if o.name == "split" else o for o in scope)
         return scope + self.options
+
+
+#: the tables a kind's scope applies to: the metrics table and the process table (metrics + BFI, ET scores)
+SCOPED_TABLES = ("metrics", "process")
 
 
 SCOPE = (
@@ -153,6 +165,8 @@ _EXCLUDE = Option("exclude_regions", "regions", "HUC-02 regions left out (Frame 
 _REFERENCE = Option("baseline", "model", "the model the others are tested against", fallback="baseline_model",
                     argument="reference")
 _METRICS = Option("metrics", "strings", "the metrics (columns of metrics.csv)", argument="names")
+#: the scope's split of a kind showing several splits (``OutputKind.splits == "several"``)
+SPLITS_OPTION = Option("split", "strings", "the splits shown, side by side in this order (default: every split)")
 _NOTCH = Option("notch", "boolean", "notched boxes: the notch spans the median's 95 % confidence interval",
                 default=True)
 
@@ -293,6 +307,34 @@ KINDS: dict[str, OutputKind] = {kind.name: kind for kind in (
     OutputKind("morris_ranking", "tables", "runoffbench.analysis.morris:ranking_table", "analysis",
                "the static attributes ranked by their mean normalised sensitivity (a morris analysis; Kratzert et "
                "al. 2019, Table 4)"),
+    # Feng et al. 2022 (runoffbench.plots.feng, runoffbench.evaluation.process): outputs no model is trained on
+    OutputKind("metric_cdfs", "figures", "runoffbench.plots.feng:plot_metric_cdfs",
+               "metrics", "CDFs of NSE and KGE, a panel per metric and split x forcing, basins and medians in the "
+               "legend (Feng et al. 2022, Figs. 2, A1)",
+               (Option("metrics", "strings", "the metrics, a row of panels each (default: NSE, KGE)"),
+                Option("dashed", "models", "models drawn dashed (a benchmark such as mHM)"),
+                Option("xmin", "number", "left end of the axes (lower values counted)", default=-1.0)),
+               splits="several"),
+    _figure("median_hydrographs", "runoffbench.plots.feng:plot_median_hydrographs",
+            "daily flow of the basins nearest a model's median NSE, NSE in the legend, location inset "
+            "(Feng et al. 2022, Fig. 3)",
+            Option("models", "models", "the models drawn, in order; a mapping model -> label renames them"),
+            Option("years", "integer", "water years shown", default=2),
+            Option("water_year", "integer", "first water year shown (default: the last full ones)"),
+            Option("log", "boolean", "logarithmic flow axis", default=False), reads="series"),
+    _figure("parameter_series", "runoffbench.plots.feng:plot_parameter_series",
+            "dynamic parameters beta^t, gamma^t of every component (grey) and their median (Feng et al. 2022, Fig. 4)",
+            Option("model", "model", "the δ model shown (default: the first with dynamic parameters)"),
+            Option("label", "string", "its display label (default: the model's name)"),
+            Option("years", "integer", "water years shown", default=2),
+            Option("water_year", "integer", "first water year shown (default: the last full ones)"), reads="series"),
+    _figure("bfi_maps", "runoffbench.plots.feng:plot_bfi_maps",
+            "CAMELS and simulated baseflow index maps and their scatter (Feng et al. 2022, Fig. 5)", reads="process"),
+    _figure("et_scores", "runoffbench.plots.feng:plot_et_scores",
+            "ET against MOD16A2: temporal r and RMSE boxes, basin mean ET (Feng et al. 2022, Fig. 6)", reads="process"),
+    OutputKind("process_scores", "tables", "runoffbench.evaluation.process:process_score_table", "process",
+               "median NSE, spatial r of the simulated BFI with CAMELS, median temporal r of ET with MODIS "
+               "(Feng et al. 2022, Table 2)"),
     OutputKind("failures", "tables", "runoffbench.evaluation.tables:failures_table", "failures",
                "the basins every run left out, with stage and reason"),
 )}

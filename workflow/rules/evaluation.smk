@@ -80,9 +80,48 @@ rule hydrograph_table:
         "runoffbench hydrograph-table {input} {params.basins} --output {output} > {log} 2>&1"
 
 
+# Outputs no model is trained on (Feng et al. 2022; runoffbench.evaluation.process): the metrics table joined
+# with each run's simulated baseflow index and its ET scores against MOD16A2 (evaluation.modis_et), and the
+# daily flows and dynamic parameters of the basins nearest a model's median NSE (evaluation.series).
+rule process_table:
+    input:
+        predictions=all_run_predictions(),
+        metrics=rules.collect_metrics.output,
+        attributes=f"{CACHE}/attributes.nc",
+        modis=modis_input(),
+    output:
+        f"{RESULTS}/tables/process.csv",
+    params:
+        modis=process_table_options(),
+    log:
+        f"{RESULTS}/logs/tables/process.log",
+    conda:
+        "../../envs/analysis.yaml"
+    shell:
+        "runoffbench process-table {input.predictions} --metrics {input.metrics} --attributes {input.attributes} "
+        "{params.modis} --output {output} > {log} 2>&1"
+
+
+rule series_table:
+    input:
+        predictions=series_predictions(),
+        metrics=rules.collect_metrics.output,
+    output:
+        f"{RESULTS}/tables/series.csv",
+    params:
+        options=series_table_options(),
+    log:
+        f"{RESULTS}/logs/tables/series.log",
+    conda:
+        "../../envs/analysis.yaml"
+    shell:
+        "runoffbench series-table {input.predictions} --metrics {input.metrics} {params.options} --output {output} "
+        "> {log} 2>&1"
+
+
 rule evaluation_table:
     input:
-        rules.collect_metrics.output,
+        evaluation_table_input,
     output:
         csv=reported(f"{RESULTS}/tables/{{table}}.csv", "tables"),
         md=f"{RESULTS}/tables/{{table}}.md",

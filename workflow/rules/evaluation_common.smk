@@ -101,6 +101,10 @@ def requested_outputs(section):
         if outputs_registry.builds_by_own_command(section, output_id, entry):
             continue  # water_balance (analysis.smk), run_summary (below)
         kind = outputs_registry.output_kind(output_kind_name(section, output_id), section)
+        if kind.reads in PROCESS_TABLES:  # tables/process.csv, tables/series.csv: built from the runs below
+            if set(outputs_registry.required_models(section, output_id, entry, _output_defaults())) <= set(EVALUATED_MODELS):
+                wanted.append(output_id)
+            continue
         if kind.reads not in ("metrics", "hydrographs", "attributes"):
             continue  # a data figure (analysis.smk), an analysis's figure, the failures table
         needed = outputs_registry.required_models(section, output_id, entry, _output_defaults())
@@ -113,6 +117,64 @@ def requested_tables():
     """Evaluation table ids listed under `tables`; run_summary has a rule of its own."""
     listed = config.get("tables", {})
     return requested_outputs("tables") + (["run_summary"] if "run_summary" in listed else [])
+
+
+#: tables built from the runs' predictions for kinds of outputs no model is trained on (Feng et al. 2022):
+#: tables/process.csv (rule process_table) and tables/series.csv (rule series_table)
+PROCESS_TABLES = ("process", "series")
+
+
+def evaluation_table_input(wildcards):
+    """The table a table kind reads: the metrics table, or tables/process.csv (runoffbench.evaluation.process)."""
+    kind = outputs_registry.output_kind(output_kind_name("tables", wildcards.table), "tables")
+    return f"{RESULTS}/tables/{kind.reads}.csv" if kind.reads in PROCESS_TABLES else f"{RESULTS}/tables/metrics.csv"
+
+
+def all_run_predictions():
+    """Every member and ensemble of every run, all splits (the process table's input)."""
+    return [
+        run_path(f"{RUN}/predictions.nc", model, forcing, split, member)
+        for (model, forcing, split), members in RUNS.items()
+        for member in members + (["ensemble"] if (model, forcing, split) in ENSEMBLE_RUNS else [])
+    ]
+
+
+def process_table_options(wildcards=None):
+    """--modis-et and its options of the process table (evaluation.modis_et), or nothing."""
+    modis = EVALUATION.get("modis_et")
+    if not modis:
+        return ""
+    return (f"--modis-et {shlex.quote(modis['path'])} --modis-scale {modis.get('scale', 0.1)} "
+            f"--modis-missing-basins {modis.get('missing_basins', 'error')}")
+
+
+def modis_input(wildcards=None):
+    """The MODIS folder as an input when it exists (its changes then rebuild the table); a missing one stops
+    the process_table job with its path named (runoffbench.data.modis_et), not the dry run."""
+    modis = EVALUATION.get("modis_et")
+    return [modis["path"]] if modis and Path(modis["path"]).exists() else []
+
+
+#: evaluation.series: the basins near a model's median NSE of the series table
+SERIES = EVALUATION.get("series") or {}
+SERIES_FORCING = SERIES.get("forcing") or EVALUATION.get("hydrographs", {}).get("forcing") or REFERENCE_FORCING
+
+
+def series_predictions(wildcards=None):
+    """Per model of the evaluation split in the series forcing: its first member and its ensemble."""
+    paths = []
+    for (model, forcing, split), members in RUNS.items():
+        if forcing == SERIES_FORCING and split == EVALUATION_SPLIT:
+            names = members[:1] + (["ensemble"] if (model, forcing, split) in ENSEMBLE_RUNS else [])
+            paths += [run_path(f"{RUN}/predictions.nc", model, forcing, split, m) for m in names]
+    return paths
+
+
+def series_table_options(wildcards=None):
+    if SERIES.get("basins"):
+        return "--basins " + " ".join(SERIES["basins"])
+    reference = f"--reference {shlex.quote(SERIES['reference'])} " if SERIES.get("reference") else ""
+    return f"{reference}--count {SERIES.get('count', 3)}"
 
 
 def evaluation_figure_input(wildcards):

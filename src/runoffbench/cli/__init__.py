@@ -17,7 +17,7 @@ from runoffbench.errors import RunoffbenchError
 #: module names under runoffbench.cli, in the order they appear in --help
 COMMANDS = ("synth", "download", "build_cache", "water_balance", "calibrate", "train", "predict", "analyse",
             "baseline", "import_simulation", "benchmark_basins", "download_benchmarks", "evaluate", "ensemble",
-            "collect_metrics", "run_summary", "hydrograph_table", "table", "figure")
+            "collect_metrics", "run_summary", "hydrograph_table", "process_table", "series_table", "table", "figure")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -8,7 +8,7 @@ import argparse
 import logging
 from pathlib import Path
 
-from runoffbench.outputs import KINDS, OutputKind, add_kind_arguments, parsed_options
+from runoffbench.outputs import KINDS, SCOPED_TABLES, OutputKind, add_kind_arguments, parsed_options
 
 log = logging.getLogger(__name__)
 
@@ -16,6 +16,9 @@ log = logging.getLogger(__name__)
 INPUTS = {"metrics": "tables/metrics.csv", "hydrographs": "tables/hydrographs.csv",
           "water_balance": "tables/water_balance.csv", "analysis": "tables/<analysis>.csv",
           "attributes": "data/cache/<dataset>/attributes.nc"}
+
+INPUTS.update({"process": "tables/process.csv (metrics + BFI and ET scores, runoffbench.evaluation.process)",
+               "series": "tables/series.csv (daily flows and dynamic parameters of a few basins)"})
 
 
 def add_kind_parsers(parser: argparse.ArgumentParser, section: str, run) -> None:
@@ -29,7 +32,7 @@ def add_kind_parsers(parser: argparse.ArgumentParser, section: str, run) -> None
         else:
             p.add_argument("--table", required=True, type=Path, metavar="TABLE.csv",
                            help=f"the table it reads: {INPUTS[kind.reads]}")
-        if kind.reads == "metrics" and section == "tables":
+        if kind.reads in SCOPED_TABLES and section == "tables":
             p.add_argument("--expected-runs", nargs="+", default=None, metavar="MODEL/FORCING",
                            help="the configured runs: a table built from fewer says which are missing")
         p.add_argument("--output", required=True, type=Path, metavar="FILE",
@@ -52,8 +55,12 @@ def kind_input(args: argparse.Namespace, kind: OutputKind):
     own = {o.name for o in kind.options}
     arguments = {o.name: o.argument or o.name for o in kind.options}
     options = {name: value for name, value in values.items() if name in own}
-    if kind.reads == "metrics":
+    if kind.reads in SCOPED_TABLES:
         scope = {name: value for name, value in values.items() if name not in own}
+        if kind.splits == "several":  # side by side, the scope applied per split
+            from runoffbench.evaluation.scope import ALL_SPLITS
+
+            scope["split"] = scope.get("split") or ALL_SPLITS
         if kind.members == "all":  # the kind reads every member itself
             scope["members"] = ALL_MEMBERS
         table, labels = apply_scope(read_metrics_table(args.table), scope)

@@ -28,6 +28,8 @@ TEXT_COLUMNS = {"model": str, "forcing": str, "split": str, "member": str, "basi
                 "base_model": str}
 RUN = ["model", "forcing", "split"]
 SEED_MEAN = "seed_mean"
+#: ``split`` of a kind showing every split side by side (``OutputKind.splits == "several"``)
+ALL_SPLITS = "*"
 #: ``members`` of a kind that reads every member itself (``OutputKind.members == "all"``): none dropped
 ALL_MEMBERS = "all"
 
@@ -48,6 +50,8 @@ def apply_scope(table: pd.DataFrame, scope: Mapping) -> tuple[pd.DataFrame, dict
     """The rows of ``table`` in ``scope`` (split, forcings, models, factors, members, basins) and the
     display label of every shown model name (for options that name models, e.g. a baseline). ``members:
     all`` (:data:`ALL_MEMBERS`, set for a kind that reads every member itself) keeps every member."""
+    if scope.get("split") == ALL_SPLITS or isinstance(scope.get("split"), (list, tuple)):
+        return _per_split(table, scope)
     table = _one_split(table, scope.get("split"))
     table = _forcings(table, scope.get("forcings"))
     table = _factors(table, scope.get("factors") or {})
@@ -60,6 +64,40 @@ def apply_scope(table: pd.DataFrame, scope: Mapping) -> tuple[pd.DataFrame, dict
     for token in tokens:
         table = filter_basins(table, token, covered.get(token))
     return table.reset_index(drop=True), labels
+
+
+def _per_split(table: pd.DataFrame, scope: Mapping) -> tuple[pd.DataFrame, dict[str, str]]:
+    """Several splits (a list, or :data:`ALL_SPLITS`: every split, sorted): the scope applied to each split
+    on its own (members and basin filters per split), the rows concatenated in the splits' order. A listed
+    model or forcing without runs in one split is left out there (an external model of one period, the forcing of
+    a comparison split), not an error."""
+    available = sorted(table["split"].unique())
+    splits = available if scope.get("split") == ALL_SPLITS else list(scope["split"])
+    missing = [s for s in splits if s not in available]
+    if missing:
+        raise DataError(f"the metrics table has no runs of splits {missing}; splits: {', '.join(available)}")
+    models = scope.get("models")
+    labels_all = dict(models) if isinstance(models, Mapping) else {m: m for m in models or []}
+    parts, labels = [], {}
+    for split in splits:
+        rows = table[table["split"] == split]
+        forcings = [f for f in scope.get("forcings") or [] if f in set(rows["forcing"])]
+        if scope.get("forcings") and not forcings:
+            continue
+        shown_rows = rows[rows["forcing"].isin(forcings)] if forcings else rows
+        present = set(shown_rows["model"]) | set(shown_rows.get("base_model", shown_rows["model"]))
+        here = {m: label for m, label in labels_all.items() if m in present}
+        if labels_all and not here:
+            continue
+        part, shown = apply_scope(rows, {**scope, "split": split, "models": here or None, "forcings": forcings or None})
+        parts.append(part)
+        labels.update(shown)
+    if not parts:
+        raise DataError(f"models {list(labels_all)} have no runs in the splits {splits}")
+    absent = [m for m in labels_all if m not in labels]
+    if absent:
+        raise DataError(f"models {absent} have no runs in the splits {splits}")
+    return pd.concat(parts, ignore_index=True), labels
 
 
 def _one_split(table: pd.DataFrame, split: str | None) -> pd.DataFrame:
