@@ -82,3 +82,35 @@ def write_mhm_netcdf(folder: Path, flows_m3s: pd.DataFrame, units: str = "m3 s-1
 
 def _m(value: float) -> float:
     return -9999.0 if np.isnan(value) else float(value)
+
+
+def write_smoke_mhm(workdir: Path) -> list[Path]:
+    """mHM runs for the synthetic basins (the feng2022 twin's dashed benchmark): one output folder per basin,
+    ``data/raw/mhm_smoke/<basin>/output/daily_discharge.out``, over 1995-09-01..2010-10-31 in m3/s — the
+    generator's noise-free flow, smoothed over 5 days, 10 % high and with a lognormal error (a model, not the
+    truth)."""
+    truth = xr.open_dataset(workdir / "data" / "raw" / "synthetic" / "truth.nc")
+    with xr.open_dataset(workdir / "data" / "cache" / "synthetic" / "daymet.nc") as cache:
+        area = cache["area"].to_series().reindex(truth["basin"].values).astype(float)
+    days = pd.date_range("1995-09-01", "2010-10-31")
+    flow = truth["q"].sel(date=days).transpose("date", "basin").to_pandas()
+    truth.close()
+    rng = np.random.default_rng(22)
+    smooth = flow.rolling(5, min_periods=1).mean() * 1.1 * rng.lognormal(-0.02, 0.2, flow.shape)
+    m3s = smooth * area.to_numpy() / 86.4
+    return [write_mhm_text(workdir / "data" / "raw" / "mhm_smoke" / str(b) / "output", m3s[[b]]) for b in m3s.columns]
+
+
+def write_smoke_modis(workdir: Path) -> list[Path]:
+    """MOD16A2 basin means for the synthetic basins (the feng2022 twin's ET reference), 2001-01-01..2011-12-31
+    in the modiset4camels layout: the generator's actual ET per 8-day composite with a lognormal error."""
+    truth = xr.open_dataset(workdir / "data" / "raw" / "synthetic" / "truth.nc")
+    with xr.open_dataset(workdir / "data" / "cache" / "synthetic" / "attributes.nc") as attributes:
+        hucs = {str(b): str(h) for b, h in zip(attributes["basin"].values, attributes["huc_02"].values)}
+    days = pd.date_range("2001-01-01", "2011-12-31")
+    et = truth["et"].sel(date=days).transpose("date", "basin").to_pandas()
+    truth.close()
+    rng = np.random.default_rng(23)
+    noisy = et * rng.lognormal(-0.045, 0.3, et.shape)
+    noisy.columns = [str(b) for b in noisy.columns]
+    return write_modis_from_daily(workdir / "data" / "raw" / "modis_smoke", noisy, hucs, "2001-01-01", "2011-12-31")

@@ -14,6 +14,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from tests.feng_files import write_smoke_mhm, write_smoke_modis
+
 #: reach ids of the smoke basins (any NWM feature ids would do; the crosswalk maps them)
 FIRST_REACH = 4_000_000
 
@@ -90,8 +92,10 @@ def write_camels_benchmarks(workdir: Path) -> list[Path]:
 
 
 PREPARE: dict[str, list[Callable[[Path], list[Path]]]] = {
+    "feng2022": [write_smoke_mhm, write_smoke_modis],
     "frame2023": [write_nwm_retrospective],
     "kratzert2019": [write_camels_benchmarks],
+    "nearing2020": [write_camels_benchmarks],
 }
 
 

@@ -257,3 +257,28 @@ def test_cuda_run_matches_the_cpu_run(data, tmp_path):
     cpu = read_predictions(_run(data, tmp_path / "cpu", static_attributes=["p_mean"], dropout=0.0, device="cpu"))
     gpu = read_predictions(_run(data, tmp_path / "gpu", static_attributes=["p_mean"], dropout=0.0, device="cuda"))
     np.testing.assert_allclose(gpu["qsim"].values, cpu["qsim"].values, rtol=1e-2, atol=1e-2)
+
+
+def test_feng_target_transform_with_rmse(data, tmp_path):
+    """Feng et al.'s LSTM: log10(√q + 0.1) standardised, RMSE on that scale; predictions back in mm/day, qobs
+    as observed, and the reloaded run predicts what the training wrote."""
+    from runoffbench.training.data import TARGET_TRANSFORMS
+    from runoffbench.training.run import repredict
+
+    forward, inverse = TARGET_TRANSFORMS["feng"]
+    q = np.array([0.0, 0.01, 1.0, 30.0])
+    np.testing.assert_allclose(inverse(forward(q)), q, atol=1e-12)
+    np.testing.assert_allclose(forward(q), np.log10(np.sqrt(q) + 0.1))
+    run = _run(data, tmp_path / "feng_lstm", loss="rmse", target_transform="feng", static_attributes=["p_mean"])
+    predictions = read_predictions(run)
+    normalisation = load_tensors(run.parent / "model.pt")["normalisation"]
+    assert normalisation["target_transform"] == "feng" and normalisation["target_mean"] < 0.5
+    assert np.isfinite(predictions["qsim"].values).all() and (predictions["qsim"].values >= 0).all()
+    with xr.open_dataset(data / "daymet.nc") as cache:
+        observed = cache["qobs"].sel(date=predictions["date"].values).values
+    np.testing.assert_allclose(predictions["qobs"].values, observed, rtol=1e-4, equal_nan=True)
+    np.testing.assert_allclose(repredict(run.parent)["qsim"].values, predictions["qsim"].values, rtol=1e-5)
+    with pytest.raises(ConfigError, match="target_transform: DeltaHBV predicts flow in mm/day"):
+        _run(data, tmp_path / "bad", name="dhbv", mode="seq2seq", warmup=5, target_transform="feng")
+    with pytest.raises(ConfigError, match=r"target_transform: unknown 'log'; known: none, feng"):
+        _run(data, tmp_path / "bad2", target_transform="log")

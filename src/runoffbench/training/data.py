@@ -180,6 +180,8 @@ class Normalisation:
     target_mean: float
     target_std: float
     static_encoding: StaticEncoding | None = None
+    #: the target's transform before standardisation (:data:`TARGET_TRANSFORMS`); a run saved without: none
+    target_transform: str = "none"
 
     def __post_init__(self) -> None:
         if self.static_encoding is None:
@@ -193,6 +195,14 @@ class Normalisation:
     @classmethod
     def from_dict(cls, data: dict) -> Normalisation:
         return cls(**data)
+
+    def target_to_mm(self, values):
+        """Model units (standardised, transformed) of the target -> mm/day (numpy or torch)."""
+        return TARGET_TRANSFORMS[self.target_transform][1](values * self.target_std + self.target_mean)
+
+    def target_from_mm(self, values):
+        """mm/day -> the model's target units: the inverse of :meth:`target_to_mm`."""
+        return (TARGET_TRANSFORMS[self.target_transform][0](values) - self.target_mean) / self.target_std
 
     def static_inputs(self, table: pd.DataFrame) -> np.ndarray:
         """(N, n_static) float32 standardised static inputs of a raw attribute table."""
@@ -372,12 +382,38 @@ def check_period(inputs: RunInputs, period: Period, what: str, source: str | Pat
         )
 
 
-def fit_normalisation(inputs: RunInputs, train: Period, target_in_mm: bool) -> Normalisation:
-    """Statistics of the training period (dynamic, target) and of the run's basins (static: the
-    :class:`StaticEncoding` and the mean and standard deviation of each numeric attribute's values)."""
+def _feng_forward(q):
+    """Feng et al.'s streamflow transform log10(√q + 0.1) (hydroDL ``transNorm`` of runoff; q < 0 as 0)."""
+    if isinstance(q, torch.Tensor):
+        return torch.log10(torch.sqrt(q.clamp_min(0.0)) + 0.1)
+    return np.log10(np.sqrt(np.maximum(q, 0.0)) + 0.1)
+
+
+def _feng_inverse(z):
+    """(10^z − 0.1)², with 10^z − 0.1 clamped at 0 (no negative flow; monotone)."""
+    if isinstance(z, torch.Tensor):
+        return (torch.pow(10.0, z) - 0.1).clamp_min(0.0) ** 2
+    return np.maximum(np.power(10.0, z) - 0.1, 0.0) ** 2
+
+
+def _identity(values):
+    return values
+
+
+#: transforms of the target before standardisation, name -> (forward, inverse): ``feng`` is the
+#: log10(√q + 0.1) of Feng et al. 2020/2022's LSTM (hydroDL), whose RMSE loss then works on the transformed,
+#: standardised flow (``loss: rmse``)
+TARGET_TRANSFORMS = {"none": (_identity, _identity), "feng": (_feng_forward, _feng_inverse)}
+
+
+def fit_normalisation(inputs: RunInputs, train: Period, target_in_mm: bool,
+                      target_transform: str = "none") -> Normalisation:
+    """Statistics of the training period (dynamic, target — after ``target_transform``) and of the run's
+    basins (static: the :class:`StaticEncoding` and the mean and standard deviation of each numeric
+    attribute's values)."""
     days = inputs.period_slice(train)
     dynamic = inputs.dynamic[:, days].reshape(-1, inputs.dynamic.shape[-1])
-    target = inputs.target[:, days]
+    target = TARGET_TRANSFORMS[target_transform][0](inputs.target[:, days])
     encoding = fit_static_encoding(inputs.static, inputs.static_source)
     static_mean, static_std = [], []
     for name in encoding.attributes:
@@ -399,6 +435,7 @@ def fit_normalisation(inputs: RunInputs, train: Period, target_in_mm: bool) -> N
         target_mean=0.0 if target_in_mm else float(np.nanmean(target)),
         target_std=1.0 if target_in_mm else float(_std(target, None)),
         static_encoding=encoding,
+        target_transform=target_transform,
     )
 
 
@@ -441,19 +478,22 @@ class PeriodTensors:
         self.x_s = tensor(n.static_inputs(inputs.static))
         self.x_mass = tensor(inputs.mass[:, window])
         self.x_raw = tensor(inputs.raw[:, window]) if inputs.raw is not None else None
-        self.y = tensor((inputs.target[:, window] - n.target_mean) / n.target_std)
+        self.normalisation = n
+        self.y = tensor(n.target_from_mm(inputs.target[:, window]))
+        self.y[:, : self.offset] = float("nan")  # the context's days are inputs, never targets (train_years)
         self.target_mean, self.target_std = float(n.target_mean), float(n.target_std)
         self.basin_std = tensor(basin_std)
         self.steps = torch.arange(-self.length + 1, 1, device=device)
         self.window_basin, self.window_end = self._valid_windows()
 
     def to_mm(self, values: torch.Tensor) -> torch.Tensor:
-        """Values in the units of ``y`` (standardised, or mm/day for ``output_in_mm`` models) in mm/day."""
-        return values * self.target_std + self.target_mean
+        """Values in the units of ``y`` (standardised — after the target transform —, or mm/day for
+        ``output_in_mm`` models) in mm/day."""
+        return self.normalisation.target_to_mm(values)
 
     def from_mm(self, values: torch.Tensor) -> torch.Tensor:
         """The inverse of :meth:`to_mm`."""
-        return (values - self.target_mean) / self.target_std
+        return self.normalisation.target_from_mm(values)
 
     def _input_ok(self) -> torch.Tensor:
         """(N, D) True where every input of the day is finite."""

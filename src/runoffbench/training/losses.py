@@ -17,6 +17,9 @@ so that gradient clipping acts on the published scale.
     training-period standard deviation — every basin weighs the same regardless of its flow variance.
 ``mse``
     Mean squared error.
+``rmse``
+    Root mean squared error on the standardised target (Feng et al. 2022's LSTM, hydroDL ``RmseLoss``;
+    with ``target_transform: feng`` the target is log10(√q + 0.1) standardised).
 ``feng``
     Feng et al. (2022, WRR, "Differentiable, learnable, regionalized process-based models with
     multiphysical outputs can approach state-of-the-art hydrologic prediction accuracy", eq. 1, and
@@ -107,6 +110,7 @@ def _feng_reduction(means: torch.Tensor) -> torch.Tensor:
 LOSSES: dict[str, Loss] = {
     "nse": Loss("nse", lambda p, y, s: [(p - y) ** 2 / (s + NSE_EPSILON) ** 2]),
     "mse": Loss("mse", lambda p, y, s: [(p - y) ** 2], units=STANDARDISED),
+    "rmse": Loss("rmse", lambda p, y, s: [(p - y) ** 2], lambda means: torch.sqrt(means[0]), units=STANDARDISED),
     "feng": Loss("feng", lambda p, y, s: [(p - y) ** 2, (_log_sqrt(p) - _log_sqrt(y)) ** 2], _feng_reduction),
     "nse_squared": Loss("nse_squared", lambda p, y, s: [(p - y) ** 2 / s.clamp_min(1e-6) ** 2]),
 }

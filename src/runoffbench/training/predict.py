@@ -29,7 +29,7 @@ from runoffbench.training.data import Normalisation, PeriodTensors
 def _to_mm(q: torch.Tensor, model: NeuralModel, normalisation: Normalisation) -> torch.Tensor:
     if model.output_in_mm:
         return q
-    return q * normalisation.target_std + normalisation.target_mean
+    return normalisation.target_to_mm(q)
 
 
 @torch.no_grad()
@@ -74,7 +74,7 @@ def predict(
     negative = out["q"] < 0
     if clip_negative:
         out["q"] = torch.where(negative, torch.zeros_like(out["q"]), out["q"])
-    qobs = data.y[:, data.offset :] * normalisation.target_std + normalisation.target_mean
+    qobs = normalisation.target_to_mm(data.y[:, data.offset :])
     arrays = {("qsim" if name == "q" else name): value.cpu().numpy() for name, value in out.items()}
     arrays["qobs"] = qobs.cpu().numpy()
     arrays["negative_qsim"] = np.asarray(int(negative.sum()))

@@ -68,6 +68,9 @@ def check_settings(settings: TrainSettings, model_class: type, periods: Mapping[
                           "set mode: seq2seq and warmup (days of each window the loss skips)")
     if settings.training == "local" and not model_class.supports_local:
         raise ConfigError(f"{where}.training: {model_class.__name__} does not support local (per-basin) training")
+    if settings.target_transform != "none" and model_class.output_in_mm:
+        raise ConfigError(f"{where}.target_transform: {model_class.__name__} predicts flow in mm/day; a target "
+                          "transform applies to networks with a standardised output only")
     if settings.patience is not None and "validation" not in periods:
         raise ConfigError(f"{where}.patience: early stopping needs a validation period, and the split has none "
                           f"(periods: {', '.join(periods)}); add one to the split or set patience: null")
@@ -137,7 +140,7 @@ def train_run(
         raise DataError(f"no basin of the run has enough observed streamflow in the training period "
                         f"{periods['train']} ({cache}); see {output / 'failures.csv'}")
     inputs = inputs.select(basins)
-    normalisation = fit_normalisation(inputs, periods["train"], model_class.output_in_mm)
+    normalisation = fit_normalisation(inputs, periods["train"], model_class.output_in_mm, settings.target_transform)
     _log_static_encoding(settings, normalisation, len(basins))
     basin_std = basin_target_std(inputs, periods["train"])
 

@@ -20,6 +20,11 @@ any period, so no window is cut.
 spins up its states for the test-period prediction; null (default) takes the training period's
 length, Feng et al. (2022)'s protocol (the cache's first day limits it).
 
+``target_transform`` (default ``none``): ``feng`` trains a network on log10(√q + 0.1) of the flow,
+standardised (Feng et al. 2020/2022's LSTM, hydroDL's ``transNorm``), with the loss computed on that scale
+for ``loss: rmse`` / ``mse`` (Feng's LSTM: RMSE); predictions are transformed back to mm/day. Not for
+models that predict in mm/day (process models, MC-LSTM).
+
 ``clip_negative_flow`` (default true): negative simulated test-period flows are set to 0, as in
 Kratzert et al. (2019)'s evaluation, and counted in the predictions' ``qsim_negative_days``
 (:mod:`runoffbench.training.predict`).
@@ -62,6 +67,9 @@ MODES = ("seq2one", "seq2seq")
 TRAINING = ("regional", "local")
 #: ``target_noise``: σ = target_noise_std × each target value (Frame et al. 2023) or × the pooled std
 TARGET_NOISE_FORMS = ("relative", "pooled")
+#: ``target_transform`` (runoffbench.training.data.TARGET_TRANSFORMS): ``feng`` = log10(√q + 0.1) before
+#: standardisation, Feng et al. 2020/2022's LSTM target (with ``loss: rmse``)
+TARGET_TRANSFORM_NAMES = ("none", "feng")
 
 #: named lists of static attributes, usable as ``static_attributes: <name>``.
 #: ``feng2022``: the 35 CAMELS attributes of Feng et al. (2022, WRR, Table A1), in the order of
@@ -103,6 +111,7 @@ class TrainSettings:
     target_noise: str = "relative"
     test_warmup: int | None = None
     clip_negative_flow: bool = True
+    target_transform: str = "none"
     patience: int | None = None
     batches_per_epoch: int | None = None
     train_years: int | None = None
@@ -216,6 +225,8 @@ def parse_settings(name: str, entry: Mapping[str, Any]) -> TrainSettings:
     _check(settings.clip_grad_norm is None or settings.clip_grad_norm > 0, f"{where}.clip_grad_norm",
            "must be positive or null")
     _check(settings.target_noise_std >= 0, f"{where}.target_noise_std", "must be >= 0")
+    _check(settings.target_transform in TARGET_TRANSFORM_NAMES, f"{where}.target_transform",
+           f"unknown {settings.target_transform!r}; known: {', '.join(TARGET_TRANSFORM_NAMES)}")
     _check(settings.target_noise in TARGET_NOISE_FORMS, f"{where}.target_noise",
            f"unknown {settings.target_noise!r}; known: {', '.join(TARGET_NOISE_FORMS)}")
     _check(len(settings.dynamic_inputs) > 0, f"{where}.dynamic_inputs", "needs at least one variable")
