@@ -113,6 +113,22 @@ def test_the_default_run_is_a_fair_camels_like_benchmark(default_run):
     assert (single < 0.9).all(), single
 
 
+def test_the_ealstm_is_about_as_good_as_the_lstm_with_attributes(default_run):
+    """Kratzert et al. 2019 (Table 2, Sect. 3.1) on the embedded data, whose attributes drive the generator's
+    parameters: the EA-LSTM, whose input gate the attributes alone set, is about as good as the LSTM with the
+    attributes concatenated (ensemble median NSE within 0.06) and, like it, better than the LSTM without
+    them; per basin (the mean over the seeds) it beats the LSTM without attributes in most basins."""
+    metrics = pd.read_csv(default_run / "results" / "default" / "tables" / "metrics.csv",
+                          dtype={"basin": str, "member": str})
+    median = metrics[metrics["member"] == "ensemble"].groupby(["model", "forcing"])["NSE"].median()
+    seed_mean = metrics[metrics["member"] != "ensemble"].groupby(["model", "forcing", "basin"])["NSE"].mean()
+    for forcing in ("daymet", "nldas_extended"):
+        assert median["ealstm", forcing] > median["lstm_no_static", forcing] + 0.03, median
+        assert abs(median["ealstm", forcing] - median["lstm", forcing]) < 0.06, median
+        wins = (seed_mean["ealstm", forcing] > seed_mean["lstm_no_static", forcing]).mean()
+        assert wins > 0.5, (forcing, wins)
+
+
 def test_rules_log_to_their_log_files(default_run):
     logs = default_run / "results" / "logs" / "synthetic"
     assert (logs / "build_cache_daymet.log").read_text().count("writing") == 1
