@@ -99,6 +99,19 @@ PREPARE: dict[str, list[Callable[[Path], list[Path]]]] = {
 }
 
 
+def check_lizhao_statistics(workdir: Path) -> None:
+    """The lizhao twin's robustness statistics (tests/test_lizhao.py)."""
+    from tests.test_lizhao import check_twin_statistics
+
+    check_twin_statistics(workdir)
+
+
+#: checks of a finished twin's results, run by tests/test_smoke_configs.py after the twin: name -> checks
+CHECKS: dict[str, list[Callable[[Path], None]]] = {
+    "lizhao": [check_lizhao_statistics],
+}
+
+
 if __name__ == "__main__":  # python -m tests.smoke_inputs NAME: the inputs of a twin, in this directory
     import sys
 

@@ -20,6 +20,7 @@ import yaml
 
 from runoffbench.analysis.registry import ANALYSIS_KINDS
 from runoffbench.experiment import expand_models
+from runoffbench.outputs import KINDS, kind_of
 from tests.test_workflow import copy_workflow
 
 REPO = Path(__file__).resolve().parents[1]
@@ -99,7 +100,11 @@ def expected_jobs(config: dict) -> Counter:
         members.update({(name, *run): m for run, m in runs.items()})
     for analysis in (config.get("analyses") or {}).values():  # one job per run of an analysed nn model
         analysed = analysis.get("models") or [n for n, spec in models.items() if spec["kind"] == "nn"]
-        jobs["analyse"] += sum(len(models[m].get("seeds", [0])) * len(forcings) * len(splits) for m in analysed)
+        analysed = [run for m in analysed for run in ([m] if m in models else  # a swept entry: all its runs
+                                                     [r for r, spec in models.items() if spec.get("base_model") == m])]
+        chosen = set(analysis.get("members") or [])  # the seeds analysed (default all)
+        jobs["analyse"] += sum(len([s for s in models[m].get("seeds", [0]) if not chosen or s in chosen])
+                               * len(forcings) * len(splits) for m in analysed)
         jobs["analysis_table"] += 1
         kind = ANALYSIS_KINDS[analysis["kind"]]  # its experiment-level step, figures and formatted tables
         jobs[f"analysis_summary_{kind.name}"] += int(bool(kind.products))
@@ -118,7 +123,7 @@ def expected_jobs(config: dict) -> Counter:
         jobs["failures_table"] = 1  # always: the basins the runs left out (runoffbench.failures)
         jobs["run_summary"] = int("run_summary" in config.get("tables", {}))
         jobs["evaluation_figure"] = len(figures - DATA_FIGURES)
-        if "hydrographs" in figures:
+        if any(KINDS[kind_of("figures", f, e)].reads == "hydrographs" for f, e in config.get("figures", {}).items()):
             jobs["hydrograph_table"] = 1
         # the tables of outputs no model is trained on (Feng et al. 2022), when a listed kind reads them
         from runoffbench.outputs import KINDS as _KINDS, kind_of as _kind_of

@@ -136,7 +136,8 @@ def test_seed_figures_show_the_classes_and_counts():
 
     fig = plot_seed_mean_boxes(table, pair=("MC-LSTM", "LSTM"))
     boxes, classes = fig.axes[0], fig.axes[1]
-    assert [t.get_text() for t in boxes.get_legend().get_texts()] == ["LSTM", "MC-LSTM", "dexphydro"]
+    assert [t.get_text() for t in boxes.get_legend().get_texts()] == ["LSTM (6 seeds)", "MC-LSTM (6 seeds)",
+                                                                      "dexphydro (6 seeds)"]
     assert [t.get_text() for t in classes.get_legend().get_texts()] == ["MC-LSTM better", "not significant",
                                                                          "MC-LSTM worse"]
     assert "Wilcoxon signed-rank test across seeds" in classes.get_title()
@@ -176,8 +177,8 @@ def test_seed_hydrographs_a_row_per_basin_and_a_column_per_data_amount(tmp_path)
     titles = [ax.get_title(loc="left") for ax in fig.axes]
     assert titles == ["01013500, 1 year", "01013500, 15 years", "02000002, 1 year", "02000002, 15 years"]
     labels = [t.get_text() for t in fig.legends[0].get_texts()]
-    assert labels == ["observed", "LSTM: mean of 3 seeds", "LSTM: min-max over seeds", "MC-LSTM: mean of 3 seeds",
-                      "MC-LSTM: min-max over seeds"]
+    assert labels == ["observed", " ", "LSTM: mean of 3 seeds", "LSTM: min-max over the seeds",
+                      "MC-LSTM: mean of 3 seeds", "MC-LSTM: min-max over the seeds"]  # a column per model
     with pytest.raises(ConfigError, match=r"levels \['6'\]"):
         plot_seed_hydrographs(table, levels=["6"])
     path = tmp_path / "hydrographs.csv"

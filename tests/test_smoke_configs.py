@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from runoffbench.outputs import builds_by_own_command
-from tests.smoke_inputs import PREPARE
+from tests.smoke_inputs import CHECKS, PREPARE
 from tests.test_workflow import copy_workflow
 
 REPO = Path(__file__).resolve().parents[1]
@@ -63,6 +63,8 @@ def test_smoke_twin_builds_every_table_and_figure(name, default_run, tmp_path):
     assert result.returncode == 0, result.stderr[-5000:]
     missing = [f for f in expected_outputs(merged_config(name)) if not (workdir / f).is_file()]
     assert not missing, missing
+    for check in CHECKS.get(name, []):  # what a twin's results must show (e.g. lizhao: the seed spread)
+        check(workdir)
     print(f"{name} smoke twin: {time.monotonic() - started:.0f} s")
 
 

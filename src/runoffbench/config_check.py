@@ -113,6 +113,12 @@ def _check_splits(config, problems: list[str]) -> None:
                                 f"{', '.join(outside)} ({first.date()}..{last.date()}), which models of the "
                                 f"config run on")
         train, test = periods.get("train"), periods.get("test")
+        for model, entry in (config.get("models") or {}).items():  # a data amount longer than the training period
+            years = entry.get("train_years") if entry.get("kind") == "nn" else None
+            if (train and isinstance(years, int) and name in (entry.get("splits") or config.get("splits") or {})
+                    and train.end - pd.DateOffset(years=years) + pd.Timedelta(days=1) < train.start):
+                problems.append(f"models.{entry.get('base_model', model)}.train_years: {years} years requested, but "
+                                f"the training period of split {name} is {train}")
         if train and test and train.start <= test.end and test.start <= train.end:
             warnings.warn(f"splits.{name}: the train period {train} and the test period {test} overlap", stacklevel=2)
 
@@ -312,6 +318,12 @@ def _check_analyses(config, problems: list[str]) -> None:
         if unknown:
             problems.append(f"analyses.{name}.models: {unknown} are not nn models of the config "
                             f"(nn models: {', '.join(sorted(nn)) or 'none'})")
+        for model in (m for m in chosen if m in nn and entry.get("members")):  # the seeds analysed
+            seeds = models[model].get("seeds", [0])
+            absent = [s for s in entry["members"] if s not in seeds]
+            if absent:
+                problems.append(f"analyses.{name}.members: {absent} are not seeds of {model} (seeds: {seeds})")
+                break
         known = {m: resolved[m] for m in chosen if m in resolved}
         for capability in kind.capabilities:
             problem = capability_problem(capability, kind, name, known, resolved)

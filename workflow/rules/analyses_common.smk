@@ -44,13 +44,15 @@ def analysis_summary_args(wildcards):
 
 
 def analysis_tables(name):
-    """The per-run tables of analysis ``name`` (contract 6), one per run of every model it reads."""
+    """The per-run tables of analysis ``name`` (contract 6), one per run of every model it reads (of the seeds
+    in its `members`, when it lists some)."""
     spec = ANALYSES[name]
+    chosen = {str(m) for m in spec.get("members") or []}
     return [
         run_path(ANALYSIS_FILE.replace("{analysis}", name), model, forcing, split, member)
         for model in analysed_models(name, spec)
         for forcing, split, members in nn_runs(model, NN_MODELS[model])
-        for member in members
+        for member in members if not chosen or str(member) in chosen
     ]
 
 

@@ -29,8 +29,9 @@ Per run (contract 6), two parts in one table (column ``part``):
 
 - ``share``: per basin, input and season of the predicted day (``all``, DJF, MAM, JJA, SON): ``share``, the
   mean over the days of :math:`\sum_l |A_{l,f}| / \sum_{l,g} |A_{l,g}|` (the input's share of the absolute
-  contributions: Fig. 6), ``attribution`` the mean of :math:`\sum_l A_{l,f}` (mm/day), ``days``, the
-  basin's ``kge``, ``delta`` and ``relative_delta``;
+  contributions: Fig. 6; over the days with any contribution — an MC-LSTM window without rain predicts no
+  flow from any input, ``days_without_contribution`` counts them), ``attribution`` the mean of
+  :math:`\sum_l A_{l,f}` (mm/day), ``days``, the basin's ``kge``, ``delta`` and ``relative_delta``;
 - ``profile``: for the ``profile_basins`` best of those basins, per input and look-back day ``lag``, the
   mean over the days of :math:`|A_{l,f}| / \sum_{l,g} |A_{l,g}|` (summed over the lags it is the share):
   the contribution profile over the look-back whose cumulative sum is Fig. 7.
@@ -166,6 +167,7 @@ def attribution_table(run, tensors, top_basins: int = 50, basins: Sequence[str] 
     share_sum = torch.zeros(groups, n_inputs, dtype=torch.float64)
     signed_sum = torch.zeros(groups, n_inputs, dtype=torch.float64)
     days = torch.zeros(groups, dtype=torch.float64)
+    shared = torch.zeros(groups, dtype=torch.float64)  # days with a contribution (their shares are defined)
     delta_sum = torch.zeros(n_basins, dtype=torch.float64)
     change_sum = torch.zeros(n_basins, dtype=torch.float64)
     profile_rows = torch.tensor([index[b] for b in profiled], dtype=torch.int64)
@@ -182,52 +184,58 @@ def attribution_table(run, tensors, top_basins: int = 50, basins: Sequence[str] 
                 attribution, delta, change = integrated_gradients(model, tensors.gather(b, e), steps, method,
                                                                   baseline, scale)
                 absolute = attribution.abs().double().cpu()
-                total = absolute.sum(dim=(1, 2)).clamp_min(torch.finfo(torch.float64).tiny)
-                per_input = absolute.sum(dim=1) / total[:, None]
+                total = absolute.sum(dim=(1, 2))
+                contributed = total > 0  # a window without any contribution (an MC-LSTM without rain) has no shares
+                per_input = absolute.sum(dim=1) / total.clamp_min(torch.finfo(torch.float64).tiny)[:, None]
                 signed = attribution.double().sum(dim=1).cpu()
                 bc, sc = b.cpu(), season[first: first + windows_per_batch].cpu()
                 for group in (bc * (len(SEASONS) + 1) + sc, bc * (len(SEASONS) + 1) + len(SEASONS)):
-                    share_sum.index_add_(0, group, per_input)
+                    share_sum.index_add_(0, group[contributed], per_input[contributed])
                     signed_sum.index_add_(0, group, signed)
                     days.index_add_(0, group, torch.ones_like(group, dtype=torch.float64))
+                    shared.index_add_(0, group[contributed], torch.ones_like(group[contributed], dtype=torch.float64))
                 delta_sum.index_add_(0, bc, delta.abs().double().cpu())
                 change_sum.index_add_(0, bc, change.abs().double().cpu())
-                profiled_here = torch.isin(bc, profile_rows)
+                profiled_here = torch.isin(bc, profile_rows) & contributed
                 if profiled_here.any():
-                    share_by_lag = absolute[profiled_here] / total[profiled_here, None, None]
+                    share_by_lag = absolute[profiled_here] / total[profiled_here, None, None]  # total > 0
                     profile_sum.index_add_(0, bc[profiled_here], share_by_lag.flip(1))  # lag 0: the predicted day
     finally:
         for parameter in frozen:
             parameter.requires_grad_(True)
-    return _rows(run_basins, chosen, profiled, names, scores, share_sum, signed_sum, days, delta_sum, change_sum,
-                 profile_sum)
+    return _rows(run_basins, chosen, profiled, names, scores, share_sum, signed_sum, days, shared, delta_sum,
+                 change_sum, profile_sum)
 
 
-def _rows(run_basins, chosen, profiled, names, scores, share_sum, signed_sum, days, delta_sum, change_sum,
+def _rows(run_basins, chosen, profiled, names, scores, share_sum, signed_sum, days, shared, delta_sum, change_sum,
           profile_sum) -> pd.DataFrame:
     seasons = (*SEASONS, "all")
     frames = []
     for basin in chosen:
         i = run_basins.index(basin)
         all_days = float(days[i * len(seasons) + len(SEASONS)])
+        contributed = float(shared[i * len(seasons) + len(SEASONS)])
         for s, season in enumerate(seasons):
             group = i * len(seasons) + s
-            count = float(days[group])
+            count, with_shares = float(days[group]), float(shared[group])
             if count == 0:
                 continue
             frames.append(pd.DataFrame({
                 "part": "share", "basin": basin, "input": names, "season": season, "lag": np.nan,
-                "share": (share_sum[group] / count).numpy(), "attribution": (signed_sum[group] / count).numpy(),
-                "days": int(count), "kge": scores.get(basin, np.nan),
+                "share": (share_sum[group] / with_shares).numpy() if with_shares else np.nan,
+                "attribution": (signed_sum[group] / count).numpy(),
+                "days": int(count), "days_without_contribution": int(count - with_shares),
+                "kge": scores.get(basin, np.nan),
                 "delta": float(delta_sum[i]) / all_days,
                 "relative_delta": float(delta_sum[i]) / max(float(change_sum[i]), 1e-12)}))
-        if basin in profiled and all_days:
-            profile = (profile_sum[i] / all_days).numpy()  # (lags, inputs)
+        if basin in profiled and contributed:
+            profile = (profile_sum[i] / contributed).numpy()  # (lags, inputs)
             lags = np.arange(profile.shape[0])
             frames.append(pd.DataFrame({
                 "part": "profile", "basin": basin, "input": np.tile(names, len(lags)), "season": "all",
                 "lag": np.repeat(lags, len(names)), "share": profile.ravel(), "attribution": np.nan,
-                "days": int(all_days), "kge": scores.get(basin, np.nan), "delta": np.nan, "relative_delta": np.nan}))
+                "days": int(contributed), "days_without_contribution": int(all_days - contributed),
+                "kge": scores.get(basin, np.nan), "delta": np.nan, "relative_delta": np.nan}))
     table = pd.concat(frames, ignore_index=True)
     worst = table.loc[table["part"] == "share", "relative_delta"].max()
     log.info("integrated gradients: %d basins, %d inputs; largest mean relative convergence delta %.3g", len(chosen),
@@ -248,8 +256,8 @@ def _with_factors(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def profiled_basin(table: pd.DataFrame, basin: str = "") -> str:
-    """``basin``, or the basin with a look-back profile of the most models (base names), then of the most runs,
-    then of the higher mean KGE."""
+    """``basin``, or the basin with a look-back profile of the most models (base names), then of the most run
+    names (data amounts), then of the most runs, then of the higher mean KGE."""
     from runoffbench.experiment import parse_run_name
 
     profiles = table[table["part"] == "profile"]
@@ -262,8 +270,9 @@ def profiled_basin(table: pd.DataFrame, basin: str = "") -> str:
         return basin
     runs = profiles.drop_duplicates(["model", "forcing", "split", "member", "basin"])
     runs = runs.assign(base=runs["model"].map(lambda name: parse_run_name(name)[0]))
-    ranking = runs.groupby("basin").agg(models=("base", "nunique"), runs=("member", "size"), kge=("kge", "mean"))
-    return str(ranking.sort_values(["models", "runs", "kge"], ascending=False).index[0])
+    ranking = runs.groupby("basin").agg(models=("base", "nunique"), names=("model", "nunique"),
+                                        runs=("member", "size"), kge=("kge", "mean"))
+    return str(ranking.sort_values(["models", "names", "runs", "kge"], ascending=False).index[0])
 
 
 def attribution_summary(table: pd.DataFrame, attributes=None, profile_basin: str = "") -> dict[str, pd.DataFrame]:
@@ -297,5 +306,6 @@ def attribution_summary(table: pd.DataFrame, attributes=None, profile_basin: str
     return {"shares": summary, "profile": product}
 
 
-_TABLE_COLUMNS = {"part", "basin", "input", "season", "lag", "share", "attribution", "days", "kge", "delta",
-                  "relative_delta", "model", "forcing", "split", "member", "baseline", "steps", "method"}
+_TABLE_COLUMNS = {"part", "basin", "input", "season", "lag", "share", "attribution", "days",
+                  "days_without_contribution", "kge", "delta", "relative_delta", "model", "forcing", "split",
+                  "member", "baseline", "steps", "method"}

@@ -44,7 +44,7 @@ from runoffbench.errors import ConfigError
 #: option types: the JSON value each accepts
 OPTION_TYPES = ("integer", "number", "string", "boolean", "integers", "numbers", "strings")
 #: keys of an ``analyses:`` entry that are not options of its kind
-ENTRY_KEYS = ("kind", "models")
+ENTRY_KEYS = ("kind", "models", "members")
 #: the columns :func:`analyse_run` adds to every per-run table (then the recorded options)
 RUN_COLUMNS = ("model", "forcing", "split", "member")
 

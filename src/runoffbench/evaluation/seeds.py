@@ -233,7 +233,16 @@ def robustness_summary(table: pd.DataFrame, pair: Sequence[str] | None, metric: 
                 record[f"std {a} < std {b}"] = int(group["lower"].sum())
                 record["std compared"] = int(len(group))
     frame = pd.DataFrame.from_records(list(records.values()))
-    return frame.iloc[_level_order(frame[by or "level"].astype(str))].reset_index(drop=True) if len(frame) else frame
+    if frame.empty:
+        return frame
+    # the models' columns in the models' order (a model without runs at the first level still comes first)
+    model_columns = [c for m in models for c in (f"{m}: seeds", f"{m}: median {metric} (seed mean)",
+                                                  f"{m}: median {metric} std") if c in frame.columns]
+    rest = [c for c in frame.columns if c not in model_columns]
+    frame = frame[rest[:3] + model_columns + rest[3:]]
+    for column in [c for c in frame.columns if c.endswith(": seeds")]:
+        frame[column] = frame[column].astype("Int64")
+    return frame.iloc[_level_order(frame[by or "level"].astype(str))].reset_index(drop=True)
 
 
 def _level_order(levels: pd.Series) -> np.ndarray:

@@ -119,13 +119,20 @@ def plot_ig_profile(table: pd.DataFrame) -> Figure:
     if missing:
         raise DataError(f"integrated-gradients profile: the table lacks {missing} (tables/<id>_profile.csv)")
     table, factor = _factor(table)
-    chosen = []
-    for _, rows in table.groupby("base_model", sort=False):
-        if factor and (rows["level"] != "").any():
-            level = _order(rows.loc[rows["level"] != "", "level"])[-1]
-            rows = rows[rows["level"] == level]
-        chosen.append(rows)
-    table = pd.concat(chosen)
+    level, notes = "", []
+    if factor:  # one data amount for every model: the largest they all have, else each its largest
+        per_model = [set(rows.loc[rows["level"] != "", "level"]) for _, rows in table.groupby("base_model")]
+        common = set.intersection(*per_model) if per_model else set()
+        if common:
+            level = _order(common)[-1]
+            table = table[(table["level"] == level) | (table["level"] == "")]
+        else:
+            chosen = []
+            for _, rows in table.groupby("base_model", sort=False):
+                largest = _order(rows.loc[rows["level"] != "", "level"])[-1] if (rows["level"] != "").any() else ""
+                chosen.append(rows[rows["level"] == largest])
+            table = pd.concat(chosen)
+            notes.append("no data amount profiled for every model: each at its largest")
     basin = str(table["basin"].iloc[0])
     models = list(dict.fromkeys(table["base_model"]))
     inputs = list(dict.fromkeys(table["input"]))
@@ -133,11 +140,14 @@ def plot_ig_profile(table: pd.DataFrame) -> Figure:
     use_style()
     fig, axes = plt.subplots(len(models), 2, figsize=(DOUBLE_COLUMN, 2.0 * len(models) + 0.8), squeeze=False,
                              gridspec_kw={"width_ratios": [1.6, 1.0]})
+    top = 100 * float(table.loc[table["part"] == "profile", "cumulative"].max() or 1.0)
     for row, model in enumerate(models):
         rows = table[table["base_model"] == model]
         profile = rows[rows["part"] == "profile"]
-        level = rows["level"].iloc[0] if factor else ""
-        title = MODEL_LABELS.get(model, model) + (f", {level_label(factor, level)}" if level else "")
+        shown = rows["level"].iloc[0] if factor else ""
+        seeds = int(profile["seeds"].max()) if "seeds" in profile.columns and len(profile) else 1
+        title = (MODEL_LABELS.get(model, model) + (f", {level_label(factor, shown)}" if shown else "")
+                 + f" ({seeds} seed{'s' * int(seeds != 1)})")
         ax = axes[row, 0]
         for name in inputs:
             line = profile[profile["input"] == name].sort_values("lag")
@@ -145,7 +155,7 @@ def plot_ig_profile(table: pd.DataFrame) -> Figure:
         ax.set_xscale("log")
         ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
         ax.set_xlim(1, max(2, float(profile["lag"].max() + 1)) if not profile.empty else 365)
-        ax.set_ylim(bottom=0)
+        ax.set_ylim(0, top * 1.05)  # one scale for every model: their profiles compare
         ax.set_ylabel("Cumulative share [%]")
         ax.set_title(f"{title}: contribution over the look-back", fontsize=7.5, loc="left")
         ax.grid(linewidth=0.4, color="0.9", which="both")
@@ -165,8 +175,8 @@ def plot_ig_profile(table: pd.DataFrame) -> Figure:
         ax.set_title("by season of the predicted day", fontsize=7.5, loc="left")
     axes[-1, 0].set_xlabel("Days before the predicted day (1: the day itself)")
     axes[-1, 1].set_xlabel("Season")
-    seeds = table["seeds"].max() if "seeds" in table.columns else 1
-    fig.suptitle(f"Basin {basin}: integrated gradients, mean over {int(seeds)} seed{'s' * int(seeds != 1)}", fontsize=8)
+    fig.suptitle(f"Basin {basin}: integrated gradients, the mean over the seeds"
+                 + (f"; {notes[0]}" if notes else ""), fontsize=8)
     fig.tight_layout()
     handles = [Patch(facecolor=colours[n], label=INPUT_LABELS.get(n, n)) for n in inputs]
     fig.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=min(4, len(handles)),

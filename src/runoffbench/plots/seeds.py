@@ -160,7 +160,9 @@ def _box_figure(statistics: pd.DataFrame, value: str, ylabel: str, levels: list[
     if notes:
         bottom = axes[-1, 0]
         bottom.set_xlabel(bottom.get_xlabel() + "\n" + "\n".join(textwrap.wrap("; ".join(notes), 110)))
-    handles = [Patch(facecolor=colours[m], alpha=0.7, edgecolor="0.25", label=m) for m in models]
+    seeds = statistics.groupby("model")["seeds"].max()
+    handles = [Patch(facecolor=colours[m], alpha=0.7, edgecolor="0.25",
+                     label=f"{m} ({seeds[m]} seed{'s' * int(seeds[m] != 1)})") for m in models]
     axes[0, -1].legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), title="Model")
     fig.tight_layout()
     return fig
@@ -187,6 +189,9 @@ def _draw_classes(ax, counts: pd.DataFrame, forcing: str, levels: list[str], pai
                 dark = name in ("positive", "negative")
                 ax.text(position, bottom + share / 2, str(int(row[name])), ha="center", va="center", fontsize=6,
                         color="white" if dark else "black")
+            elif row[name]:  # too thin for its number: the number beside the bar
+                ax.text(position + 0.34, bottom + share / 2, str(int(row[name])), ha="left", va="center",
+                        fontsize=6, color=CLASS_COLOURS[name] if name != "untested" else "0.3")
             bottom += share
     ax.set_ylim(0, 1)
     ax.set_yticks([0, 0.5, 1], ["0", "50", "100"])
@@ -292,7 +297,7 @@ def plot_seed_hydrographs(table: pd.DataFrame, by: str = DATA_AMOUNT, levels: Se
     use_style()
     fig, axes = plt.subplots(len(basins), len(shown_levels), figsize=(DOUBLE_COLUMN, 1.7 * len(basins) + 0.6),
                              squeeze=False, sharex=True, sharey="row")
-    seeds_seen = set()
+    seeds_seen: dict[str, set[int]] = {}
     for r, basin in enumerate(basins):
         at_basin = rows[rows["basin"] == basin]
         observed = at_basin.drop_duplicates("date").set_index("date")["qobs"].sort_index()
@@ -303,7 +308,7 @@ def plot_seed_hydrographs(table: pd.DataFrame, by: str = DATA_AMOUNT, levels: Se
                 if runs.empty:
                     continue
                 wide = runs.pivot_table(index="date", columns="member", values="qsim")
-                seeds_seen.add(wide.shape[1])
+                seeds_seen.setdefault(model, set()).add(wide.shape[1])
                 mean = wide.mean(axis=1)
                 band = pd.DataFrame({"low": wide.min(axis=1), "high": wide.max(axis=1)})
                 ax.fill_between(band.index, band["low"], band["high"], color=colours[model], alpha=0.25, linewidth=0,
@@ -316,7 +321,9 @@ def plot_seed_hydrographs(table: pd.DataFrame, by: str = DATA_AMOUNT, levels: Se
             if c:
                 ax.set_ylabel("")
             ax.set_title(f"{basin}, {level_label(by, level)}", fontsize=7.5, loc="left")
-            ax.set_title("NSE " + ", ".join(scores), fontsize=6, loc="right", color="0.25")
+            ax.text(0.99, 0.96, "NSE " + ", ".join(scores), transform=ax.transAxes, ha="right", va="top",
+                    fontsize=6, color="0.25", zorder=6,
+                    bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8, "pad": 1.0})
             ax.grid(linewidth=0.4, color="0.9")
     import matplotlib.dates as mdates
 
@@ -326,11 +333,12 @@ def plot_seed_hydrographs(table: pd.DataFrame, by: str = DATA_AMOUNT, levels: Se
         ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
         ax.set_xlim(pd.Timestamp(f"{first - 1}-10-01"), pd.Timestamp(f"{last}-09-30"))
     fig.tight_layout()
-    seeds = "/".join(str(n) for n in sorted(seeds_seen))
-    handles = [Line2D([], [], color="black", linewidth=0.9, label="observed")]
+    # a legend column per model, its line above its band; the observation first
+    handles = [Line2D([], [], color="black", linewidth=0.9, label="observed"), Line2D([], [], alpha=0.0, label=" ")]
     for model, label in labels.items():
+        seeds = "/".join(str(n) for n in sorted(seeds_seen.get(model, {0})))
         handles.append(Line2D([], [], color=colours[model], linewidth=0.9, label=f"{label}: mean of {seeds} seeds"))
-        handles.append(Patch(facecolor=colours[model], alpha=0.25, label=f"{label}: min-max over seeds"))
-    fig.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=min(len(handles), 4),
+        handles.append(Patch(facecolor=colours[model], alpha=0.25, label=f"{label}: min-max over the seeds"))
+    fig.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=len(handles) // 2,
                fontsize=6.5, frameon=False, title=f"{forcing}, water year {last}", title_fontsize=6.5)
     return fig

@@ -71,9 +71,10 @@ def check_settings(settings: TrainSettings, model_class: type, periods: Mapping[
     if settings.target_transform != "none" and model_class.output_in_mm:
         raise ConfigError(f"{where}.target_transform: {model_class.__name__} predicts flow in mm/day; a target "
                           "transform applies to networks with a standardised output only")
-    if settings.patience is not None and "validation" not in periods:
+    if settings.patience is not None and "validation" not in periods and settings.validation_fraction is None:
         raise ConfigError(f"{where}.patience: early stopping needs a validation period, and the split has none "
-                          f"(periods: {', '.join(periods)}); add one to the split or set patience: null")
+                          f"(periods: {', '.join(periods)}); add one to the split, set validation_fraction or set "
+                          "patience: null")
 
 
 def training_period(settings: TrainSettings, train: Period) -> Period:
@@ -85,6 +86,37 @@ def training_period(settings: TrainSettings, train: Period) -> Period:
         raise ConfigError(f"models.{settings.name}.train_years: {settings.train_years} years requested, but the "
                           f"training period {train} is shorter")
     return Period(pd.Timestamp(start), train.end)
+
+
+#: a basin of a ``train_years`` run observed on fewer of the block's days is left out (fewer valid years than asked)
+MIN_OBSERVED_SHARE = 0.9
+
+
+def held_out_validation(settings: TrainSettings, periods: Mapping[str, Period]) -> dict[str, Period]:
+    """``periods`` with the last ``validation_fraction`` of the training period as the validation period
+    (whole days; the training period shortened to the rest), or unchanged without one."""
+    if settings.validation_fraction is None:
+        return dict(periods)
+    train = periods["train"]
+    days = (train.end - train.start).days + 1
+    held = int(round(days * settings.validation_fraction))
+    if held < 1 or held >= days:
+        raise ConfigError(f"models.{settings.name}.validation_fraction: {settings.validation_fraction} of the "
+                          f"{days} training days {train} leaves no training or no validation day")
+    split = train.end - pd.Timedelta(days=held)
+    return {**periods, "train": Period(train.start, split), "validation": Period(split + pd.Timedelta(days=1),
+                                                                                 train.end)}
+
+
+def short_records(settings: TrainSettings, observed: np.ndarray, basins: list[str], block: Period) -> dict[str, str]:
+    """The basins of a ``train_years`` run observed on fewer than :data:`MIN_OBSERVED_SHARE` of the block's
+    days, with the reason (their valid years are fewer than the data amount asked)."""
+    if settings.train_years is None:
+        return {}
+    days = (block.end - block.start).days + 1
+    return {b: f"{n / 365.25:.1f} of the {settings.train_years} years of train_years observed in {block} "
+               f"(fewer than {MIN_OBSERVED_SHARE:.0%} of its days)"
+            for b, n in zip(basins, observed) if n < MIN_OBSERVED_SHARE * days}
 
 
 def spinup_days(settings: TrainSettings, train: Period) -> int | None:
@@ -126,12 +158,16 @@ def train_run(
     get_loss(settings.loss)
     check_settings(settings, model_class, periods)
     periods = {**periods, "train": training_period(settings, periods["train"])}
+    block = periods["train"]  # the data amount, before a held-out validation part is taken off its end
+    periods = held_out_validation(settings, periods)
     device = settings.torch_device()
     inputs = read_inputs(cache, attributes, basins, settings, model_class)
     for name, period in periods.items():
         check_period(inputs, period, name, cache)
     output.mkdir(parents=True, exist_ok=True)
     excluded = screen_training_record(inputs.basins, inputs.observed_days(periods["train"]), periods["train"])
+    excluded.update({b: r for b, r in short_records(settings, inputs.observed_days(block), inputs.basins,
+                                                     block).items() if b not in excluded})
     write_failures(output / "failures.csv", excluded, stage="train")
     for basin, reason in excluded.items():
         log.warning("basin %s left out: %s", basin, reason)

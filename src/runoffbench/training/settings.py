@@ -14,7 +14,14 @@ the most windows needs to see each of them once (or ``batches_per_epoch``).
 ``train_years: N`` trains on the last N years of the split's training period only (Li & Zhao's data
 amounts 1, 3, 6, 9, 12, 15): one contiguous block ending on the period's last day, from which the
 normalisation statistics come as well; input windows may reach back before it, as at the start of
-any period, so no window is cut.
+any period, so no window is cut (their targets before the block are not used: a sequence-to-sequence
+loss sees the block's days only). A basin observed on fewer than :data:`MIN_OBSERVED_SHARE` of the
+block's days is left out and listed in ``failures.csv`` (fewer valid years than asked).
+
+``validation_fraction: f`` (0 < f < 1) holds the last f of the (data-amount) training period out as
+the validation period of early stopping (``patience``): a contiguous block of whole days at its end,
+so the data amount counts the held-out part and the networks train on the rest, from which the
+normalisation comes; a split's own ``validation`` period is then not used.
 
 ``test_warmup`` (sequence-to-sequence models): the days before the test period over which the model
 spins up its states for the test-period prediction; null (default) takes the training period's
@@ -115,6 +122,7 @@ class TrainSettings:
     patience: int | None = None
     batches_per_epoch: int | None = None
     train_years: int | None = None
+    validation_fraction: float | None = None
     max_nan_batches: int = 5
     seeds: tuple[int, ...] = (0,)
     device: str = "auto"
@@ -216,6 +224,10 @@ def parse_settings(name: str, entry: Mapping[str, Any]) -> TrainSettings:
         value = getattr(settings, key)
         _check(value is None or (isinstance(value, int) and not isinstance(value, bool) and value >= 1),
                f"{where}.{key}", f"expected a positive integer or null, got {value!r}")
+    fraction = settings.validation_fraction
+    _check(fraction is None
+           or (isinstance(fraction, (int, float)) and not isinstance(fraction, bool) and 0 < fraction < 1),
+           f"{where}.validation_fraction", f"expected a fraction 0 < f < 1 or null, got {fraction!r}")
     _check(settings.test_warmup is None
            or (isinstance(settings.test_warmup, int) and not isinstance(settings.test_warmup, bool)
                and settings.test_warmup >= 0),

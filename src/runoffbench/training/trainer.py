@@ -289,7 +289,9 @@ class Trainer:
     def validation_losses(self) -> torch.Tensor:
         """Loss over every valid validation window: (1,) regional, (n_basins,) local (NaN: no window)."""
         self.model.eval()
-        data, size = self.validation, 4 * self.settings.batch_size  # no gradients: larger batches
+        # no gradients: larger batches, as many windows as four training steps take (local: of every basin)
+        data = self.validation
+        size = 4 * self.settings.batch_size * (self.n_basins if self.local else 1)
         sums = None
         for start in range(0, data.n_windows, size):
             rows = torch.arange(start, min(start + size, data.n_windows), device=self.device)
