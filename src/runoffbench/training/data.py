@@ -481,7 +481,6 @@ class PeriodTensors:
         self.normalisation = n
         self.y = tensor(n.target_from_mm(inputs.target[:, window]))
         self.y[:, : self.offset] = float("nan")  # the context's days are inputs, never targets (train_years)
-        self.y[:, : self.offset] = float("nan")  # the context's days are inputs, never targets (train_years)
         self.target_mean, self.target_std = float(n.target_mean), float(n.target_std)
         self.basin_std = tensor(basin_std)
         self.steps = torch.arange(-self.length + 1, 1, device=device)
