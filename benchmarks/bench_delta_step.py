@@ -44,7 +44,8 @@ def _batch(samples: int, days: int, device: str, seed: int = 0) -> dict[str, tor
     g = torch.Generator().manual_seed(seed)
     raw = torch.zeros(samples, days, len(RAW_FORCINGS))
     wet = torch.rand(samples, days, generator=g) < 0.4
-    raw[..., RAW_FORCINGS.index("prcp")] = torch.where(wet, -torch.log(torch.rand(samples, days, generator=g)) * 8.0, 0.0)
+    storms = -torch.log(torch.rand(samples, days, generator=g)) * 8.0
+    raw[..., RAW_FORCINGS.index("prcp")] = torch.where(wet, storms, 0.0)
     season = torch.sin(torch.arange(days) * 6.2832 / 365.25)
     raw[..., RAW_FORCINGS.index("tmean")] = 10.0 + 12.0 * season + 3.0 * torch.randn(samples, days, generator=g)
     raw[..., RAW_FORCINGS.index("pet")] = (2.5 + 2.0 * season).clamp_min(0.1).expand(samples, days)
@@ -110,7 +111,8 @@ def measure_step(repeats: int, device: str) -> None:
     for _ in range(repeats):
         for name, step in steps.items():
             times[name].append(_timed(step, device))
-    median = {name: (statistics.median(w for w, _ in t), statistics.median(c for _, c in t)) for name, t in times.items()}
+    median = {name: (statistics.median(w for w, _ in t), statistics.median(c for _, c in t))
+              for name, t in times.items()}
     (dw, dc), (lw, lc) = median["delta"], median["lstm"]
     print(f"one training step, batch {BATCH} x {DAYS} days ({WARMUP} warm-up), {device}, median of {repeats}:")
     print(f"  δn(γ^t,β^t) 16 components, LSTM-256 parameter network: {dw:.2f} s ({dc:.2f} s CPU)")
@@ -118,8 +120,8 @@ def measure_step(repeats: int, device: str) -> None:
     print(f"  ratio δ / LSTM: {dw / lw:.2f} (target <= 2)")
     if "reference" in median:
         rw, rc = median["reference"]
-        print(f"  reference: the same parameter network + hydrodl2 {_hydrodl2_version()} Hbv (MHPI's δHBV 1.0 of Feng et "
-              f"al. 2022): {rw:.2f} s ({rc:.2f} s CPU); ratio reference / ours {rw / dw:.2f}")
+        print(f"  reference: the same parameter network + hydrodl2 {_hydrodl2_version()} Hbv (MHPI's δHBV 1.0 of "
+              f"Feng et al. 2022): {rw:.2f} s ({rc:.2f} s CPU); ratio reference / ours {rw / dw:.2f}")
     else:
         print("  reference: hydrodl2 (MHPI's HBV of Feng et al. 2022) is not installed; pip install --no-deps hydrodl2")
     print(f"  peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
@@ -185,7 +187,8 @@ def measure_predict(basins: int, device: str) -> None:
     print(f"test-period prediction, {basins} basins x {TEST_DAYS} days after a {TRAIN_DAYS}-day spin-up, batches of "
           f"{per_batch} basins, {device}:")
     print(f"  {wall:.1f} s ({cpu:.1f} s CPU), {wall / basins * 1000:.0f} ms per basin")
-    print(f"  outputs kept: {written / 2**20:.0f} MB (float32; beta_t and gamma_t {2 * basins * TEST_DAYS * COMPONENTS * 4 / 2**20:.0f} MB)")
+    parameters = 2 * basins * TEST_DAYS * COMPONENTS * 4 / 2**20
+    print(f"  outputs kept: {written / 2**20:.0f} MB (float32; beta_t and gamma_t {parameters:.0f} MB)")
     print(f"  peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
     if device.startswith("cuda"):
         print(f"  peak GPU memory {torch.cuda.max_memory_allocated() / 2**20:.0f} MB")

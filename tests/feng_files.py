@@ -56,7 +56,8 @@ def write_mhm_text(folder: Path, flows_m3s: pd.DataFrame, observed_m3s: pd.DataF
     rows = [header]
     observed = observed_m3s if observed_m3s is not None else flows_m3s * 0 - 9999.0
     for i, day in enumerate(dates):
-        values = "".join(f"  {_m(observed.iloc[i][b]):15.7f}  {_m(flows_m3s.iloc[i][b]):15.7f}" for b in flows_m3s.columns)
+        values = "".join(f"  {_m(observed.iloc[i][b]):15.7f}  {_m(flows_m3s.iloc[i][b]):15.7f}"
+                         for b in flows_m3s.columns)
         rows.append(f"{i + 1:8d}{day.day:8d}{day.month:8d}{day.year:8d}{values}")
     path = folder / "daily_discharge.out"
     path.write_text("\n".join(rows) + "\n")

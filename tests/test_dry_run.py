@@ -126,10 +126,10 @@ def expected_jobs(config: dict) -> Counter:
         if any(KINDS[kind_of("figures", f, e)].reads == "hydrographs" for f, e in config.get("figures", {}).items()):
             jobs["hydrograph_table"] = 1
         # the tables of outputs no model is trained on (Feng et al. 2022), when a listed kind reads them
-        from runoffbench.outputs import KINDS as _KINDS, kind_of as _kind_of
+        import runoffbench.outputs as registry
 
-        reads = {_KINDS[_kind_of(section, i, e)].reads for section in ("tables", "figures")
-                 for i, e in (config.get(section) or {}).items() if _kind_of(section, i, e) in _KINDS}
+        reads = {registry.KINDS[registry.kind_of(section, i, e)].reads for section in ("tables", "figures")
+                 for i, e in (config.get(section) or {}).items() if registry.kind_of(section, i, e) in registry.KINDS}
         jobs["process_table"], jobs["series_table"] = int("process" in reads), int("series" in reads)
     return +jobs  # without zero counts
 

@@ -5,8 +5,6 @@ data: the simulated baseflow index of a trained δ model follows the generator's
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import matplotlib
 
 matplotlib.use("Agg")
@@ -196,10 +194,12 @@ def test_simulated_baseflow_index_follows_the_generator(tmp_path, torch_one_thre
                                        "dropout": 0.0, "mode": "seq2seq", "sequence_length": 240, "warmup": 120,
                                        "test_warmup": 365, "epochs": 1, "batch_size": 24, "batches_per_epoch": 120,
                                        "learning_rate": 1e-2, "loss": "feng", "static_attributes": "feng2022"})
-    path = train_run(settings, data / "cache" / "synthetic" / "daymet.nc", data / "cache" / "synthetic" / "attributes.nc",
-                     basins, periods, 0, tmp_path / "run", "daymet", "s")
+    cache = data / "cache" / "synthetic"
+    path = train_run(settings, cache / "daymet.nc", cache / "attributes.nc", basins, periods, 0, tmp_path / "run",
+                     "daymet", "s")
     with xr.open_dataset(path) as predictions:
-        simulated = baseflow_index(predictions["baseflow"].values.astype(float), predictions["qsim"].values.astype(float))
+        simulated = baseflow_index(predictions["baseflow"].values.astype(float),
+                                   predictions["qsim"].values.astype(float))
         order = [str(b) for b in predictions["basin"].values]
     with xr.open_dataset(data / "raw" / "synthetic" / "truth.nc") as truth:
         flow = truth["q"].sel(basin=order, date=slice("1995-10-01", "2005-09-30")).values

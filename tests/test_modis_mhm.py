@@ -167,8 +167,8 @@ def test_mhm_missing_basins_nodata_period_and_units(tmp_path):
     flows = _flows(BASINS[:2])
     flows.iloc[3, 1] = np.nan  # nodata -9999 on an observed test day
     write_mhm_text(tmp_path / "a", flows)
-    with pytest.raises(DataError, match=r"1 basin\(s\) of the cache are not in the mHM files \(03015500\); 1 basin\(s\) "
-                                        r"lack simulated flow on observed test days \(02011400\)"):
+    with pytest.raises(DataError, match=r"1 basin\(s\) of the cache are not in the mHM files \(03015500\); "
+                                        r"1 basin\(s\) lack simulated flow on observed test days \(02011400\)"):
         import_mhm(tmp_path / "a", _cache(), TEST, model="mhm", forcing="daymet", split="s")
     kept = import_mhm(tmp_path / "a", _cache(), TEST, model="mhm", forcing="daymet", split="s", missing_basins="skip")
     assert list(kept["basin"].values) == ["01013500"] and kept.attrs["missing_basins"] == "02011400 03015500"

@@ -24,7 +24,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--attributes", required=True, type=Path, metavar="attributes.nc",
                    help="attribute cache providing CAMELS baseflow_index")
     p.add_argument("--modis-et", type=Path, metavar="FOLDER",
-                   help="MOD16A2 basin means, <gauge_id>_lump_modis16a2v006_et.txt below it (runoffbench.data.modis_et)")
+                   help="MOD16A2 basin means, <gauge_id>_lump_modis16a2v006_et.txt below it "
+                        "(runoffbench.data.modis_et)")
     p.add_argument("--modis-scale", type=float, default=0.1,
                    help="stored ET value x scale = mm per composite (default 0.1, the product's)")
     p.add_argument("--modis-missing-basins", default="error", choices=["error", "skip"],

@@ -309,7 +309,8 @@ def plot_et_scores(table: pd.DataFrame) -> Figure:
     ax = axes[2]
     top = 0.0
     for (model, forcing), label in zip(shown, labels):
-        rows = table[(table["model"] == model) & (table["forcing"] == forcing)].dropna(subset=["ET-mean", "ET-mean-MODIS"])
+        rows = table[(table["model"] == model) & (table["forcing"] == forcing)]
+        rows = rows.dropna(subset=["ET-mean", "ET-mean-MODIS"])
         r = float(np.corrcoef(rows["ET-mean-MODIS"], rows["ET-mean"])[0, 1]) if len(rows) > 2 else np.nan
         ax.scatter(rows["ET-mean-MODIS"], rows["ET-mean"], s=6, color=colours[model], alpha=0.75, edgecolors="none",
                    label=f"{label}: r = {r:.2f}")
