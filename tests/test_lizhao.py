@@ -192,3 +192,20 @@ def check_twin_statistics(workdir: Path) -> None:
     assert set(statistics["MC-LSTM: seeds"]) == {6} and len(statistics) == 2 * statistics["basin"].nunique()
     shares = pd.read_csv(tables / "attributions_shares.csv", dtype={"train_years": str})
     assert set(shares["base_model"]) == {"lstm", "mclstm"} and set(shares["train_years"]) == {"1", "12"}
+
+
+@pytest.mark.usefixtures("torch_one_thread")
+@pytest.mark.parametrize("name", ["lstm", "mclstm"])
+def test_a_step_in_passes_of_fewer_basins_is_the_same_step(data, tmp_path, name):
+    """basins_per_pass splits a local step's forward and backward passes by basins: the same gradients, so
+    the same weights (the memory of a 531-basin step is that of a pass). Target noise would be drawn pass by
+    pass (the same distribution, other numbers); Li & Zhao train without."""
+    weights = {}
+    for per_pass in (None, 1, 2):
+        settings = parse_settings(name, {**SMALL, "basins_per_pass": per_pass})
+        train_run(settings, data / "daymet.nc", data / "attributes.nc", [BASINS[0], BASINS[2]], PERIODS, 0,
+                  tmp_path / str(per_pass), "daymet", "s")
+        weights[per_pass] = torch.load(tmp_path / str(per_pass) / "model.pt", weights_only=True)["model"]
+    for per_pass in (1, 2):
+        for key, value in weights[None].items():
+            torch.testing.assert_close(weights[per_pass][key], value, rtol=1e-5, atol=1e-6)

@@ -134,7 +134,8 @@ def spinup_days(settings: TrainSettings, train: Period) -> int | None:
 def prediction_batch_size(settings: TrainSettings, n_basins: int) -> int:
     """Windows (sequence-to-one) or basins (sequence-to-sequence) per prediction batch: as many as four
     training steps use (no gradients are kept); local training steps take ``batch_size`` per basin."""
-    return 4 * settings.batch_size * (n_basins if settings.training == "local" else 1)
+    local = min(n_basins, settings.basins_per_pass or n_basins)  # bounded like a training pass
+    return 4 * settings.batch_size * (local if settings.training == "local" else 1)
 
 
 def train_run(

@@ -18,6 +18,13 @@ any period, so no window is cut (their targets before the block are not used: a 
 loss sees the block's days only). A basin observed on fewer than :data:`MIN_OBSERVED_SHARE` of the
 block's days is left out and listed in ``failures.csv`` (fewer valid years than asked).
 
+``basins_per_pass: N`` (local training): a step over many basins runs its forward and backward passes N
+basins at a time and adds up their gradients (the basins are independent, so the step is the same), and
+validation and prediction batches hold ``4 × batch_size`` windows of N basins — the memory of a step
+over 531 basins with 365-day windows is then that of N basins (an LSTM-50 keeps ~0.3 GB per basin of 256
+windows for its backward pass). Target noise is then drawn pass by pass (the same distribution, other
+numbers).
+
 ``validation_fraction: f`` (0 < f < 1) holds the last f of the (data-amount) training period out as
 the validation period of early stopping (``patience``): a contiguous block of whole days at its end,
 so the data amount counts the held-out part and the networks train on the rest, from which the
@@ -123,6 +130,7 @@ class TrainSettings:
     batches_per_epoch: int | None = None
     train_years: int | None = None
     validation_fraction: float | None = None
+    basins_per_pass: int | None = None
     max_nan_batches: int = 5
     seeds: tuple[int, ...] = (0,)
     device: str = "auto"
@@ -220,7 +228,7 @@ def parse_settings(name: str, entry: Mapping[str, Any]) -> TrainSettings:
         _check(isinstance(value, int) and value >= 1, f"{where}.{key}", f"expected a positive integer, got {value!r}")
     _check(isinstance(settings.warmup, int) and 0 <= settings.warmup < settings.sequence_length, f"{where}.warmup",
            f"expected 0 <= warmup < sequence_length ({settings.sequence_length}), got {settings.warmup!r}")
-    for key in ("patience", "batches_per_epoch", "train_years"):
+    for key in ("patience", "batches_per_epoch", "train_years", "basins_per_pass"):
         value = getattr(settings, key)
         _check(value is None or (isinstance(value, int) and not isinstance(value, bool) and value >= 1),
                f"{where}.{key}", f"expected a positive integer or null, got {value!r}")

@@ -262,8 +262,14 @@ class Trainer:
         total, used, skipped, in_a_row = 0.0, 0, 0, 0
         for number, rows in enumerate(tqdm(batches, desc=f"epoch {self.epoch}/{self.settings.epochs}",
                                            unit="batch", leave=False, mininterval=5)):
-            loss = self.batch_loss(data.batch(rows))
-            value = float(loss.detach())
+            self.optimizer.zero_grad(set_to_none=True)
+            value = 0.0
+            for part in self._passes(rows):  # one pass, or passes of basins_per_pass basins (local training)
+                loss = self.batch_loss(data.batch(part))
+                part_value = float(loss.detach())
+                value += part_value
+                if math.isfinite(part_value):
+                    loss.backward()  # the basins' gradients add up: Σ_b L_b over the passes
             if not math.isfinite(value):
                 skipped += 1
                 in_a_row += 1
@@ -276,8 +282,6 @@ class Trainer:
                     )
                 continue
             in_a_row = 0
-            self.optimizer.zero_grad(set_to_none=True)
-            loss.backward()
             self._clip()
             self.optimizer.step()
             self._hold_stopped_basins()
@@ -285,13 +289,24 @@ class Trainer:
             used += 1
         return (total / used if used else math.nan), skipped
 
+    def _passes(self, rows: torch.Tensor) -> list[torch.Tensor]:
+        """The rows of one step (basin after basin in local training) in passes of at most ``basins_per_pass``
+        basins, so that a step over many basins fits in memory; one pass otherwise."""
+        per_pass = self.settings.basins_per_pass
+        if not self.local or not per_pass:
+            return [rows]
+        basin = self.train_data.window_basin[rows]
+        firsts = torch.nonzero(torch.diff(basin, prepend=basin[:1] - 1)).squeeze(1)  # each basin's first row
+        return list(torch.tensor_split(rows, firsts[per_pass::per_pass].cpu()))
+
     @torch.no_grad()
     def validation_losses(self) -> torch.Tensor:
         """Loss over every valid validation window: (1,) regional, (n_basins,) local (NaN: no window)."""
         self.model.eval()
         # no gradients: larger batches, as many windows as four training steps take (local: of every basin)
         data = self.validation
-        size = 4 * self.settings.batch_size * (self.n_basins if self.local else 1)
+        size = 4 * self.settings.batch_size * (min(self.n_basins, self.settings.basins_per_pass or self.n_basins)
+                                               if self.local else 1)
         sums = None
         for start in range(0, data.n_windows, size):
             rows = torch.arange(start, min(start + size, data.n_windows), device=self.device)
