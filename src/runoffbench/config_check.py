@@ -231,7 +231,7 @@ def _check_outputs(config, problems: list[str]) -> None:
                 if option.type in ("model", "models", "model_pairs") and option.name in entry:
                     value = entry[option.name]
                     named = [value] if isinstance(value, str) else list(value)
-                    if option.type == "model_pairs" and isinstance(value, Mapping):  # model -> the one it is compared with
+                    if option.type == "model_pairs" and isinstance(value, Mapping):  # model -> its reference
                         named += list(value.values())
                     unknown = [m for m in named if m not in names]
                     if unknown:

@@ -98,7 +98,8 @@ def plot_metric_map(table: pd.DataFrame, split: str | None = None, metric: str =
     values = chosen[metric].astype(float)
     if not values.notna().any():
         raise DataError(f"metric map: no basin has a {metric}")
-    low = vmin if vmin is not None else min(float(np.nanpercentile(values, 5)), 0.0 if metric in _EFFICIENCIES else np.inf)
+    fifth = float(np.nanpercentile(values, 5))
+    low = vmin if vmin is not None else (min(fifth, 0.0) if metric in _EFFICIENCIES else fifth)
     high = vmax if vmax is not None else (min(float(values.max()), 1.0) if metric in _EFFICIENCIES
                                           else float(values.max()))
     if not high > low:
