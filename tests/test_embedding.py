@@ -243,7 +243,8 @@ def test_the_registry_is_consistent_with_the_schema_the_cli_and_the_rules():
     for kind in ANALYSIS_KINDS.values():
         assert callable(load(kind.analyse)) and (kind.summarise is None or callable(load(kind.summarise)))
         assert all(callable(load(use.function)) for use in kind.figures)
-        assert not option_problems(kind, {o.name: o.default for o in kind.options if o.default != ""}, "x")
+        unset = ("", [])  # an option without a default value (a string or list the user may give)
+        assert not option_problems(kind, {o.name: o.default for o in kind.options if o.default not in unset}, "x")
         assert [use.suffix for use in kind.figures][0] == ""  # the first figure is figures/<id>.pdf
     # the rules hand each stage its own options, the registry keeps the defaults
     spec = {"kind": "embedding", "models": ["ealstm"], "k_max": 8, "seed": 2}
