@@ -19,7 +19,7 @@ from runoffbench.training.data import PeriodTensors, basin_target_std, fit_norma
 from runoffbench.training.run import train_run
 from runoffbench.training.settings import parse_settings
 from tests.test_nn_models import _mass_batch
-from tests.training_data import BASINS, training_forcings, write_training_cache
+from tests.training_data import BASINS, clipped_gradients, training_forcings, write_training_cache
 
 pytestmark = pytest.mark.usefixtures("torch_one_thread")
 
@@ -148,14 +148,9 @@ def test_a_basin_update_depends_on_its_own_data_only(data, tmp_path):
     trainer = trainer_module.Trainer(model, settings, tensors, tmp_path, seed=0)
     batch = tensors.batch(trainer.epoch_batches()[0])
 
-    def gradients(batch):
-        trainer.model.zero_grad()
-        trainer.batch_loss(batch).backward()
-        trainer._clip()
-        return {name: p.grad.clone() for name, p in trainer.model.named_parameters()}
-
-    before = gradients(batch)
-    after = gradients(dict(batch, y=torch.where(batch["basin"][:, None] == 1, batch["y"] * 1000.0, batch["y"])))
+    before = clipped_gradients(trainer, batch)
+    other = dict(batch, y=torch.where(batch["basin"][:, None] == 1, batch["y"] * 1000.0, batch["y"]))
+    after = clipped_gradients(trainer, other)
     for name in before:
         torch.testing.assert_close(before[name][[0, 2]], after[name][[0, 2]], rtol=0, atol=0)
         assert not torch.equal(before[name][1], after[name][1])

@@ -20,7 +20,13 @@ from runoffbench.training.data import PeriodTensors, basin_target_std, fit_norma
 from runoffbench.training.run import train_run, training_period
 from runoffbench.training.saved_run import load_tensors
 from runoffbench.training.settings import parse_settings
-from tests.training_data import BASINS, run_killed_and_resumed, training_forcings, write_training_cache
+from tests.training_data import (
+    BASINS,
+    clipped_gradients,
+    run_killed_and_resumed,
+    training_forcings,
+    write_training_cache,
+)
 
 
 def _period(start: str, end: str) -> Period:
@@ -86,15 +92,9 @@ def test_a_basin_update_depends_on_its_own_data_only(data, tmp_path):
     trainer = _trainer(data, tmp_path, clip_grad_norm=0.5)
     batch = trainer.train_data.batch(trainer.epoch_batches()[0])
 
-    def gradients(batch):
-        trainer.model.zero_grad()
-        trainer.batch_loss(batch).backward()
-        trainer._clip()
-        return {name: p.grad.clone() for name, p in trainer.model.named_parameters()}
-
-    before = gradients(batch)
+    before = clipped_gradients(trainer, batch)
     other = dict(batch, y=torch.where(batch["basin"][:, None] == 1, batch["y"] * 1000.0, batch["y"]))
-    after = gradients(other)
+    after = clipped_gradients(trainer, other)
     for name in before:
         torch.testing.assert_close(before[name][[0, 2]], after[name][[0, 2]], rtol=0, atol=0)
         assert not torch.equal(before[name][1], after[name][1]) or "bias" in name

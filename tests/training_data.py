@@ -67,3 +67,11 @@ def run_killed_and_resumed(monkeypatch, run: Callable[[], Path], after_epoch: in
     """``run()`` killed right after the checkpoint of ``after_epoch``, then ``run()`` again (it resumes)."""
     run_killed(monkeypatch, run, after_epoch)
     return run()
+
+
+def clipped_gradients(trainer, batch: dict) -> dict:
+    """Every parameter's gradient after one batch's loss and the trainer's clipping (copies)."""
+    trainer.model.zero_grad()
+    trainer.batch_loss(batch).backward()
+    trainer._clip()
+    return {name: p.grad.clone() for name, p in trainer.model.named_parameters()}
