@@ -53,6 +53,16 @@ MUTATIONS = {
                                            r"evaluation.kge_difference: \['mc_lstm'\] not among the configured"),
     "reversed calibration bounds": (lambda c: _models(c)["exphydro"].update(bounds={"smax": [500, 100]}),
                                     r"models.exphydro.bounds.smax"),
+    "calibration swept over a factor it cannot take": (
+        lambda c: _models(c)["exphydro"].update(sweep={"train_years": [2], "evaluations": [100, 200]}),
+        r"models.exphydro.sweep.evaluations: a calibrated \(conceptual\) model cannot take this factor; .*only "
+        r"train_years"),
+    "calibration data amount longer than the training period": (
+        lambda c: _models(c)["exphydro"].update(sweep={"train_years": [2, 10]}),
+        r"models.exphydro.train_years: 10 years requested, but the training period 1999-10-01..2008-09-30 is "
+        r"shorter \(split kratzert2019\)"),
+    "calibration data amount not whole years": (lambda c: _models(c)["exphydro"].update(sweep={"train_years": [1.5]}),
+                                                r"models.exphydro.sweep.train_years: expected a positive whole number"),
     "analysis of a model without statics": (lambda c: c["analyses"]["static_noise"].update(models=["lstm_no_static"]),
                                             r"analyses.static_noise: static_noise needs static attributes"),
     "analysis of an unknown model": (lambda c: c["analyses"]["static_noise"].update(models=["ea_lstm"]),

@@ -151,7 +151,7 @@ def test_full_paper_configuration_parses_fast_and_submits_hundreds_of_jobs(workd
     assert seconds < PARSE_SECONDS, f"snakemake -n with {config.name} took {seconds:.1f} s"
     # calibration is chunked: one calibrate job per model x forcing x split x chunk of basins, not per basin
     n_chunks = raw.get("calibration", {}).get("n_chunks", 1)
-    conceptual = [m for m, spec in raw.get("models", {}).items() if spec["kind"] == "conceptual"]
+    conceptual = [m for m, spec in expand_models(raw.get("models", {})).items() if spec["kind"] == "conceptual"]
     runs = len(conceptual) * len(raw["dataset"]["forcings"]) * len(raw["splits"])
     assert counts["calibrate"] == n_chunks * runs < 531 * runs or not runs
     assert sum(counts.values()) < 1000, f"{config.name} plans {sum(counts.values())} jobs"

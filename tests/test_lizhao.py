@@ -101,7 +101,7 @@ def test_a_data_amount_longer_than_the_training_period_is_named():
     config = copy.deepcopy(CONFIG)
     config["models"]["lstm"]["sweep"] = {"train_years": [3, 16]}
     with pytest.raises(ConfigError, match=r"models\.lstm\.train_years: 16 years requested, but the training period "
-                                          r"of split lizhao is 1980-10-01\.\.1995-09-30"):
+                                          r"1980-10-01\.\.1995-09-30 is shorter \(split lizhao\)"):
         check_config(config)
 
 

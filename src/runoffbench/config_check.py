@@ -8,8 +8,9 @@ Two layers, both run when the Snakefile is parsed:
   process, SLURM jobs included.
 - :func:`check_config`: what the schema cannot know — names in the registries (nn and conceptual
   models, losses, network options, baseline methods, metrics, static attributes), periods inside the
-  dataset's dates, reversed periods, warm-up ≥ sequence length, unknown paper splits, models named by
-  the evaluation that the config lacks. It imports the model registries (torch), so the Snakefile
+  dataset's dates, reversed periods, data amounts (``train_years``) longer than the training period,
+  sweep factors a calibrated model cannot take, warm-up ≥ sequence length, unknown paper splits, models
+  named by the evaluation that the config lacks. It imports the model registries (torch), so the Snakefile
   runs it in the main process only. Overlapping training and test periods are a warning.
 
 Every problem found is reported at once, each naming its config key.
@@ -95,7 +96,7 @@ def _dataset_dates(dataset: Mapping[str, Any]) -> dict[str, tuple[pd.Timestamp, 
 
 
 def _check_splits(config, problems: list[str]) -> None:
-    from runoffbench.periods import resolve_splits
+    from runoffbench.periods import last_years, resolve_splits
 
     try:
         splits = resolve_splits(config.get("splits"))
@@ -114,11 +115,15 @@ def _check_splits(config, problems: list[str]) -> None:
                                 f"config run on")
         train, test = periods.get("train"), periods.get("test")
         for model, entry in (config.get("models") or {}).items():  # a data amount longer than the training period
-            years = entry.get("train_years") if entry.get("kind") == "nn" else None
-            if (train and isinstance(years, int) and name in (entry.get("splits") or config.get("splits") or {})
-                    and train.end - pd.DateOffset(years=years) + pd.Timedelta(days=1) < train.start):
-                problems.append(f"models.{entry.get('base_model', model)}.train_years: {years} years requested, but "
-                                f"the training period of split {name} is {train}")
+            years = entry.get("train_years") if entry.get("kind") in ("nn", "conceptual") else None
+            if (train and isinstance(years, int) and not isinstance(years, bool) and years >= 1
+                    and name in (entry.get("splits") or config.get("splits") or {})):
+                try:
+                    last_years(train, years, f"models.{entry.get('base_model', model)}.train_years")
+                except ConfigError as error:
+                    problem = f"{error} (split {name})"
+                    if problem not in problems:  # once for all the runs of a sweep with that data amount
+                        problems.append(problem)
         if train and test and train.start <= test.end and test.start <= train.end:
             warnings.warn(f"splits.{name}: the train period {train} and the test period {test} overlap", stacklevel=2)
 
@@ -167,6 +172,7 @@ def _check_models(config, problems: list[str]) -> None:
                 model = conceptual.get_model(entry.get("model", name))
                 model.resolve_bounds(entry.get("bounds"))
                 model.check_options(entry.get("options"))
+                _check_calibrated_sweep(entry.get("base_model", name), entry, problems)
             elif kind == "baseline" and entry.get("method") not in METHODS:
                 problems.append(f"models.{name}.method: unknown {entry.get('method')!r}; known: {', '.join(METHODS)}")
         except ConfigError as error:
@@ -177,6 +183,20 @@ def _check_models(config, problems: list[str]) -> None:
             unknown = [v for v in entry.get(key) or [] if v not in configured]
             if unknown:
                 problems.append(f"models.{name}.{key}: {unknown} not configured (choices: {', '.join(configured)})")
+
+
+def _check_calibrated_sweep(name: str, entry: Mapping[str, Any], problems: list[str]) -> None:
+    """A conceptual model's sweep varies only ``train_years`` (a calibration takes its other settings from the
+    ``calibration`` section), and a data amount is a positive whole number of years; each problem once for all
+    the runs of the sweep."""
+    found = [f"models.{name}.sweep.{factor}: a calibrated (conceptual) model cannot take this factor; of the sweep "
+             "factors only train_years (the data amount) is meaningful for a calibration"
+             for factor in entry.get("factors") or {} if factor != "train_years"]
+    years = entry.get("train_years")
+    if years is not None and (isinstance(years, bool) or not isinstance(years, int) or years < 1):
+        key = "sweep.train_years" if "train_years" in (entry.get("factors") or {}) else "train_years"
+        found.append(f"models.{name}.{key}: expected a positive whole number of years, got {years!r}")
+    problems += [problem for problem in found if problem not in problems]
 
 
 def _check_evaluation(config, problems: list[str]) -> None:

@@ -16,7 +16,8 @@ Every combination is its own model entry, named ``<name>@<factor>=<label>,...`` 
 factors are written (``lstm@train_years=3,static_attributes=a1``), with the factor values set in
 the entry, ``factors`` (factor → label) and ``base_model`` (``lstm``). The run name is the model
 name of its runs' paths, predictions (whose attributes ``factor:<factor>`` carry the labels) and
-metrics, so tables and figures can group, facet or colour by a factor.
+metrics, so tables and figures can group, facet or colour by a factor. A conceptual (calibrated) entry
+takes ``train_years`` only: one calibration per data amount (the config check names any other factor).
 """
 
 from __future__ import annotations

@@ -40,6 +40,19 @@ def water_years(first: int, last: int) -> Period:
     return Period(pd.Timestamp(first - 1, 10, 1), pd.Timestamp(last, 9, 30))
 
 
+def last_years(train: Period, years: int | None, key: str) -> Period:
+    """The training period ``train``, or its last ``years`` years: the data amount ``train_years`` of a model
+    (Li & Zhao), one contiguous block ending on the period's last day — the last ``years`` water years of a
+    period that ends on 30 September. Every model kind takes its block from here. ``key`` names the config
+    key in the :class:`ConfigError` of a block longer than the period."""
+    if years is None:
+        return train
+    start = train.end - pd.DateOffset(years=years) + pd.Timedelta(days=1)
+    if start < train.start:
+        raise ConfigError(f"{key}: {years} years requested, but the training period {train} is shorter")
+    return Period(pd.Timestamp(start), train.end)
+
+
 #: the splits of the reproduced studies, by name
 PAPER_SPLITS: dict[str, dict[str, Period]] = {
     # Kratzert et al. 2019 (HESS, EA-LSTM): train WY2000–2008, test WY1990–1999

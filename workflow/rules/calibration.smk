@@ -1,6 +1,9 @@
 # Conceptual models (config `models`, kind: conceptual) calibrated per basin with SpotPy -> predictions
 # (contract 2), parameter tables and traces.
 #
+# A swept entry (`sweep: {train_years: [...]}`) is one run per data amount, exphydro@train_years=3 etc.,
+# each calibrated on the last N years of the training period (runoffbench.periods.last_years).
+#
 # Chunking: each model x forcing x split x member is split into `calibration.n_chunks` jobs; job i
 # calibrates the i-th of n contiguous slices of the basin list (runoffbench.calibration.chunks.
 # chunk_basins), so the DAG is known at parse time without reading the basin list (which may not exist
@@ -19,7 +22,7 @@ rule calibrate:
         trace=f"{RESULTS}/{CALIBRATION_CHUNK}/trace.csv",
         failures=f"{RESULTS}/{CALIBRATION_CHUNK}/failures.csv",
     wildcard_constraints:
-        model="|".join(CONCEPTUAL_MODELS) or "^$",
+        model=CONCEPTUAL_MODEL_NAMES,
         forcing="|".join(FORCINGS),
         split="|".join(SPLITS),
         member=r"\d+",
@@ -38,9 +41,9 @@ rule calibrate:
     conda:
         "../../envs/calib.yaml"
     shell:
-        "runoffbench calibrate --model {wildcards.model} --cache {input.cache} --basins {input.basins} "
-        "--chunk {wildcards.chunk}/{params.n_chunks} --split {wildcards.split} --seed {wildcards.member} "
-        "--threads {threads} {params.args} --output-dir {params.output_dir} > {log} 2>&1"
+        "runoffbench calibrate --name {wildcards.model} {params.args} --cache {input.cache} "
+        "--basins {input.basins} --chunk {wildcards.chunk}/{params.n_chunks} --split {wildcards.split} "
+        "--seed {wildcards.member} --threads {threads} --output-dir {params.output_dir} > {log} 2>&1"
 
 
 rule merge_calibration:
@@ -53,7 +56,7 @@ rule merge_calibration:
         trace=f"{RESULTS}/{RUN}/trace.csv",
         failures=f"{RESULTS}/{RUN}/failures.csv",
     wildcard_constraints:
-        model="|".join(CONCEPTUAL_MODELS) or "^$",
+        model=CONCEPTUAL_MODEL_NAMES,
         forcing="|".join(FORCINGS),
         split="|".join(SPLITS),
         member=r"\d+",

@@ -1,7 +1,12 @@
 # Settings and helpers of the calibration rules (calibration.smk), derived from the validated config.
+import json
+import re
+import shlex
 
 CALIBRATION = config.get("calibration", {})
 CONCEPTUAL_MODELS = [name for name, spec in MODELS.items() if spec["kind"] == "conceptual"]
+#: wildcard constraint matching exactly the conceptual models' run names (exphydro@train_years=3 of a sweep)
+CONCEPTUAL_MODEL_NAMES = "|".join(re.escape(name) for name in CONCEPTUAL_MODELS) or "^$"
 CALIBRATION_CHUNKS = CALIBRATION.get("n_chunks", 1)
 CALIBRATION_ALGORITHM = CALIBRATION.get("algorithm", "sceua")
 
@@ -11,12 +16,19 @@ CALIBRATION_SETTINGS = ("algorithm", "evaluations", "trials", "objective", "spin
 
 
 def calibration_args(wildcards):
-    """--settings (the `calibration` section with the model's bounds and options) and the split's --periods."""
+    """--model (the registered model of the run), --settings (the `calibration` section with the model's bounds,
+    options and data amount), --factors of a swept run and the split's --periods."""
     model = MODELS[wildcards.model]
     settings = {key: CALIBRATION[key] for key in CALIBRATION_SETTINGS if key in CALIBRATION}
     settings.update(algorithm_options=CALIBRATION.get(CALIBRATION_ALGORITHM, {}), bounds=model.get("bounds", {}),
                     model_options=model.get("options", {}))
-    return " ".join(a for a in (settings_arg(settings), split_periods(wildcards)) if a)
+    if model.get("train_years") is not None:
+        settings["train_years"] = model["train_years"]
+    args = [f"--model {model.get('model', wildcards.model)}", settings_arg(settings)]
+    if model.get("factors"):
+        args.append(f"--factors {shlex.quote(json.dumps(model['factors']))}")
+    args.append(split_periods(wildcards))
+    return " ".join(a for a in args if a)
 
 
 # the conceptual kind's runs: one per forcing x split, its member the calibration seed

@@ -1,6 +1,11 @@
 """Calibrate a chunk of basins in a process pool and write the chunk's outputs.
 
 A chunk is one model × forcing × split × member and a slice of the basin list (:func:`chunk_basins`).
+With ``settings.train_years`` (a data amount, the run ``exphydro@train_years=3`` of a sweep) every basin is
+calibrated on the last N years of the training period only (:func:`runoffbench.periods.last_years`, the
+block the networks of that data amount train on), spun up over the ``spinup_years`` of forcing before the
+block, and the basins observed on too few of the block's days are left out
+(:func:`runoffbench.failures.screen_data_amount`), as in training.
 :func:`calibrate_chunk` runs its basins through ``threads`` worker processes (one basin per process:
 SpotPy runs sequentially) with a progress bar of basins done / total, and writes to ``output_dir``:
 
@@ -34,7 +39,7 @@ import logging
 import multiprocessing
 import shutil
 import traceback
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -47,11 +52,11 @@ from runoffbench.calibration.calibrate import BasinInputs, BasinResult, calibrat
 from runoffbench.calibration.settings import CalibrationSettings
 from runoffbench.data.cache import open_cache
 from runoffbench.errors import ConfigError, DataError
-from runoffbench.failures import read_failures, screen_training_record, write_failures
+from runoffbench.failures import read_failures, screen_data_amount, screen_training_record, write_failures
 from runoffbench.io import atomic_output, write_text_atomic
 from runoffbench.models import conceptual as conceptual_models
 from runoffbench.models.conceptual import ConceptualModel, get_model
-from runoffbench.periods import Period
+from runoffbench.periods import Period, last_years
 from runoffbench.predictions import make_predictions, merge_predictions, read_predictions, write_predictions
 
 log = logging.getLogger(__name__)
@@ -127,7 +132,8 @@ def _calibrate_and_save(model_name, inputs, qobs, train, test, settings, path) -
         return inputs.basin, f"{type(error).__name__}: {error}", 0.0
 
 
-def _assemble(model, basins, work, cache, forcing, split, test, settings, failed, output_dir) -> None:
+def _assemble(model, run_name, factors, basins, work, cache, forcing, split, block, test, settings, failed,
+              output_dir) -> None:
     saved = [b for b in basins if (work / f"{b}.npz").is_file()]
     parameters, traces, fluxes = [], [], {name: [] for name in model.outputs}
     for basin in saved:
@@ -142,12 +148,13 @@ def _assemble(model, basins, work, cache, forcing, split, test, settings, failed
     qobs = cache["qobs"].sel(basin=saved, date=dates).to_numpy() if saved else empty
     stacked = {name: np.stack(values) if values else empty for name, values in fluxes.items()}
     predictions = make_predictions(
-        stacked.pop("qsim"), qobs, saved, dates, model=model.name, forcing=forcing, split=split,
+        stacked.pop("qsim"), qobs, saved, dates, model=run_name, forcing=forcing, split=split,
         member=settings.seed,
         fluxes={name: (stacked[name], units) for name, (_key, units) in model.outputs.items() if name != "qsim"},
         attrs={"algorithm": settings.algorithm, "objective": settings.objective,
                "evaluations": int(settings.evaluations), "trials": int(settings.trials),
-               "spinup_years": int(settings.spinup_years)},
+               "spinup_years": int(settings.spinup_years), "calibration_period": str(block),
+               **{f"factor:{k}": str(v) for k, v in (factors or {}).items()}},
     )
     write_predictions(predictions, output_dir / "predictions.nc")
     table = pd.DataFrame(parameters, index=pd.Index(saved, name="basin"), columns=list(model.parameter_names))
@@ -168,8 +175,14 @@ def calibrate_chunk(
     settings: CalibrationSettings,
     output_dir: str | Path,
     threads: int = 1,
+    run_name: str | None = None,
+    factors: Mapping[str, str] | None = None,
 ) -> ChunkSummary:
     """Calibrate ``basins`` with ``threads`` processes and write the chunk files to ``output_dir``.
+
+    ``run_name`` is the model name of the predictions (default: ``model_name``), ``factors`` (factor → level
+    label) the levels of a swept run, written to the predictions' attributes ``factor:<factor>``
+    (:mod:`runoffbench.experiment`).
 
     Settings and bounds are checked before any basin starts (:class:`ConfigError`), and the periods
     against the cache's dates (:class:`DataError`); basins with too little training flow are screened
@@ -184,19 +197,23 @@ def calibrate_chunk(
     cache = open_cache(cache_path)
     forcing = str(cache.attrs.get("forcing", cache_path.stem))
     _check_periods(cache, cache_path, {"train": train, "test": test})
-    work = output_dir / "work" / _fingerprint(model, settings, train, test, cache_path)
+    run_name = run_name or model.name
+    block = last_years(train, settings.train_years, f"models.{run_name}.train_years")
+    work = output_dir / "work" / _fingerprint(model, settings, block, test, cache_path)
     for stale in (p for p in work.parent.glob("*") if p.is_dir() and p != work):
         shutil.rmtree(stale)
     work.mkdir(parents=True, exist_ok=True)
     skipped = [b for b in basins if (work / f"{b}.npz").is_file()]
     todo = [b for b in basins if b not in skipped]
-    log.info("%s / %s / %s: %d basin(s), %d already done, %d to calibrate with %d process(es)",
-             model.name, forcing, split, len(basins), len(skipped), len(todo), threads)
+    log.info("%s / %s / %s: %d basin(s) on %s, %d already done, %d to calibrate with %d process(es)",
+             run_name, forcing, split, len(basins), block, len(skipped), len(todo), threads)
     failed: dict[str, str] = {}
     done: list[str] = []
     present = [b for b in todo if b in cache.indexes["basin"]]
-    observed = np.isfinite(cache["qobs"].sel(basin=present, date=slice(train.start, train.end))).sum("date")
-    screened = screen_training_record(present, observed.to_numpy(), train)
+    observed = np.isfinite(cache["qobs"].sel(basin=present, date=slice(block.start, block.end))).sum("date")
+    screened = screen_training_record(present, observed.to_numpy(), block)
+    screened.update({b: reason for b, reason in screen_data_amount(present, observed.to_numpy(), block,
+                                                                   settings.train_years).items() if b not in screened})
 
     def tasks(progress):
         for basin in todo:
@@ -208,7 +225,7 @@ def calibrate_chunk(
                 continue
             inputs = BasinInputs.from_cache(cache, basin, model.forcings)
             qobs = cache["qobs"].sel(basin=basin).to_numpy()
-            yield (model.name, inputs, qobs, train, test, settings, work / f"{basin}.npz")
+            yield (model.name, inputs, qobs, block, test, settings, work / f"{basin}.npz")
 
     def record(progress, basin, error, seconds):
         if error is None:
@@ -233,9 +250,10 @@ def calibrate_chunk(
                         record(progress, *future.result())
                     except Exception as error:  # noqa: BLE001 - a crashed worker process
                         record(progress, futures[future], f"{type(error).__name__}: {error}", 0.0)
-    name = f"{output_dir} ({model.name}/{forcing}/{split}/{settings.seed})"
+    name = f"{output_dir} ({run_name}/{forcing}/{split}/{settings.seed})"
     _check_failed_share(name, list(basins), failed, settings.max_failed_share, output_dir)
-    _assemble(model, list(basins), work, cache, forcing, split, test, settings, failed, output_dir)
+    _assemble(model, run_name, factors, list(basins), work, cache, forcing, split, block, test, settings, failed,
+              output_dir)
     log.info("%d calibrated, %d skipped, %d failed -> %s", len(done), len(skipped), len(failed), output_dir)
     return ChunkSummary(done, skipped, failed)
 

@@ -33,7 +33,11 @@ class CalibrationSettings:
             benchmark protocol (Newman et al. 2015) is SCE-UA with 10 random-start trials.
         objective: ``rmse`` (as NCAR), ``nse`` or ``kge``, over observed days of the train period.
         spinup_years: years simulated before a period's first day and left out of the objective and
-            predictions (fewer where the forcing starts later).
+            predictions (fewer where the forcing starts later); before a data amount's block they come from
+            the forcing before the block, as the networks' input windows do.
+        train_years: the data amount: calibrate on the last N years of the split's training period only
+            (:func:`runoffbench.periods.last_years`, the block the networks of the same ``train_years``
+            train on; Li & Zhao); None: the whole training period. From ``models.<name>`` (or its sweep).
         seed: random state of the algorithm; the run's member name.
         bounds: overrides of the model's default bounds, ``param -> (lo, hi)``.
         model_options: model options (``models.<name>.options``), e.g. EXP-HYDRO's ``scheme``.
@@ -52,6 +56,7 @@ class CalibrationSettings:
     trials: int = 1
     objective: str = "rmse"
     spinup_years: int = 2
+    train_years: int | None = None
     seed: int = 0
     bounds: Mapping[str, Any] = field(default_factory=dict)
     model_options: Mapping[str, Any] = field(default_factory=dict)
@@ -71,6 +76,9 @@ class CalibrationSettings:
             raise ConfigError(f"calibration.trials: must be a positive integer, got {self.trials}")
         if int(self.spinup_years) < 0:
             raise ConfigError(f"calibration.spinup_years: must be >= 0, got {self.spinup_years}")
+        years = self.train_years
+        if years is not None and (isinstance(years, bool) or not isinstance(years, int) or years < 1):
+            raise ConfigError(f"models.<name>.train_years: expected a positive integer or null, got {years!r}")
         if not 0.0 <= float(self.max_failed_share) <= 1.0:
             raise ConfigError(f"calibration.max_failed_share: must lie in [0, 1], got {self.max_failed_share}")
         accepted = ALGORITHM_OPTIONS[self.algorithm]

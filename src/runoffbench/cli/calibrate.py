@@ -11,7 +11,8 @@ from runoffbench.cli.options import add_split_arguments, key_value, resolve_spli
 
 LOGGER = logging.getLogger(__name__)
 #: flags overriding a field of CalibrationSettings (whose defaults are the only ones)
-_SETTING_FLAGS = ("algorithm", "evaluations", "trials", "objective", "spinup_years", "seed", "max_failed_share")
+_SETTING_FLAGS = ("algorithm", "evaluations", "trials", "objective", "spinup_years", "train_years", "seed",
+                  "max_failed_share")
 
 
 def _number(text: str) -> int | float:
@@ -33,6 +34,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
         "succeeded or more than --max-failed-share failed.",
     )
     p.add_argument("--model", required=True, help="registered conceptual model: exphydro, sacsma")
+    p.add_argument("--name", help="the run's model name in the outputs, e.g. exphydro@train_years=3 (default: "
+                   "--model)")
+    p.add_argument("--factors", metavar="JSON", help="factor -> level of a swept run (runoffbench.experiment), "
+                   "written to the predictions' attributes")
     p.add_argument("--cache", required=True, type=Path, help="forcing cache data/cache/<dataset>/<forcing>.nc")
     which = p.add_mutually_exclusive_group(required=True)
     which.add_argument("--basin", action="append", help="a basin id (repeatable)")
@@ -44,9 +49,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     defaults = _defaults()
     p.add_argument("--settings", metavar="JSON",
                    help="the calibration settings as JSON (keys of runoffbench.calibration.settings."
-                   "CalibrationSettings: algorithm, evaluations, trials, objective, spinup_years, seed, bounds, "
-                   "model_options, algorithm_options, max_failed_share), as the workflow passes them; the flags "
-                   "below override single keys")
+                   "CalibrationSettings: algorithm, evaluations, trials, objective, spinup_years, train_years, seed, "
+                   "bounds, model_options, algorithm_options, max_failed_share), as the workflow passes them; the "
+                   "flags below override single keys")
     p.add_argument("--algorithm", help=f"sceua or dds (default: {defaults['algorithm']})")
     p.add_argument("--evaluations", type=int, help=f"model runs per trial (default: {defaults['evaluations']})")
     p.add_argument("--trials", type=int,
@@ -55,6 +60,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     p.add_argument("--objective", help=f"rmse (as NCAR), nse or kge (default: {defaults['objective']})")
     p.add_argument("--spinup-years", type=int,
                    help=f"spin-up before each period (default: {defaults['spinup_years']})")
+    p.add_argument("--train-years", type=int, metavar="N",
+                   help="calibrate on the last N years of the training period only (a data amount; default: all)")
     p.add_argument("--seed", type=int, help=f"random state; the run's member (default: {defaults['seed']})")
     p.add_argument("--bound", action="append", type=key_value, default=[], metavar="PARAM=LO,HI",
                    help="override a parameter's calibration bounds (repeatable)")
@@ -105,6 +112,17 @@ def _settings(args: argparse.Namespace):
         raise ConfigError(f"--settings: {error}") from None
 
 
+def _factors(text: str | None) -> dict | None:
+    import json
+
+    from runoffbench.errors import ConfigError
+
+    try:
+        return json.loads(text) if text else None
+    except json.JSONDecodeError as error:
+        raise ConfigError(f"--factors is not valid JSON ({error})") from None
+
+
 def _chunk(text: str) -> tuple[int, int]:
     from runoffbench.errors import ConfigError
 
@@ -129,7 +147,8 @@ def run(args: argparse.Namespace) -> int:
         basins = list(args.basin)
     started = time.perf_counter()
     summary = calibrate_chunk(args.model, args.cache, basins, args.split, train, test, settings,
-                              args.output_dir, threads=args.threads)
+                              args.output_dir, threads=args.threads, run_name=args.name,
+                              factors=_factors(args.factors))
     LOGGER.info("chunk finished in %.1f s: %d calibrated, %d skipped, %d failed", time.perf_counter() - started,
                 len(summary.done), len(summary.skipped), len(summary.failed))
     return 0

@@ -79,6 +79,11 @@ def check_seed_entry(values: Mapping, models: Mapping[str, Mapping]) -> list[str
     for name in values.get("pair") or []:
         for run, entry in _runs_of(name, models):
             seeds = _configured_members(entry)
+            if entry.get("kind") == "conceptual":  # seeds cannot be added: one calibration per data amount
+                problems.append(f"pair: {name} is calibrated, one member per run (the calibration seed), and the "
+                                f"per-basin test across seeds needs {needed} seeds of both models; pair two models "
+                                "with seeds (a seed kind draws a calibrated model's seed mean, not its spread)")
+                break
             if seeds < needed:
                 try:
                     require_seeds(seeds, alpha, run, key=f"models.{entry.get('base_model', run)}.seeds")

@@ -12,6 +12,10 @@
 
 Models are coloured by their base name (``lstm``, ``mclstm``, ``dexphydro``, ... in
 :data:`~runoffbench.plots.style.MODEL_COLOURS`, also when the scope relabels them "MC-LSTM").
+
+A model with one member per level (a calibration, ``exphydro@train_years=3``): Fig. 2 draws its value as its
+seed mean ("1 seed" in the legend), Fig. 4 leaves it out and names it under the axis (no spread), Fig. 5
+and the per-basin test of a pair refuse it with an error naming it, Fig. 3 draws its run without a range.
 """
 
 from __future__ import annotations
@@ -336,7 +340,12 @@ def plot_seed_hydrographs(table: pd.DataFrame, by: str = DATA_AMOUNT, levels: Se
     # a legend column per model, its line above its band; the observation first
     handles = [Line2D([], [], color="black", linewidth=0.9, label="observed"), Line2D([], [], alpha=0.0, label=" ")]
     for model, label in labels.items():
-        seeds = "/".join(str(n) for n in sorted(seeds_seen.get(model, {0})))
+        counts = sorted(seeds_seen.get(model, {0}))
+        if counts == [1]:  # a single member (a calibration): its run, no range
+            handles.append(Line2D([], [], color=colours[model], linewidth=0.9, label=f"{label}: its one run"))
+            handles.append(Line2D([], [], alpha=0.0, label=" "))
+            continue
+        seeds = "/".join(str(n) for n in counts)
         handles.append(Line2D([], [], color=colours[model], linewidth=0.9, label=f"{label}: mean of {seeds} seeds"))
         handles.append(Patch(facecolor=colours[model], alpha=0.25, label=f"{label}: min-max over the seeds"))
     fig.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=len(handles) // 2,

@@ -32,10 +32,10 @@ import torch
 import yaml
 
 from runoffbench.errors import ConfigError, DataError
-from runoffbench.failures import screen_training_record, write_failures
+from runoffbench.failures import screen_data_amount, screen_training_record, write_failures
 from runoffbench.io import write_text_atomic
 from runoffbench.models.nn import get_model
-from runoffbench.periods import Period
+from runoffbench.periods import Period, last_years
 from runoffbench.predictions import make_predictions, write_predictions
 from runoffbench.training.data import (
     PeriodTensors,
@@ -78,18 +78,8 @@ def check_settings(settings: TrainSettings, model_class: type, periods: Mapping[
 
 
 def training_period(settings: TrainSettings, train: Period) -> Period:
-    """The training period, or its last ``train_years`` years (a contiguous block ending on its last day)."""
-    if settings.train_years is None:
-        return train
-    start = train.end - pd.DateOffset(years=settings.train_years) + pd.Timedelta(days=1)
-    if start < train.start:
-        raise ConfigError(f"models.{settings.name}.train_years: {settings.train_years} years requested, but the "
-                          f"training period {train} is shorter")
-    return Period(pd.Timestamp(start), train.end)
-
-
-#: a basin of a ``train_years`` run observed on fewer of the block's days is left out (fewer valid years than asked)
-MIN_OBSERVED_SHARE = 0.9
+    """The training period, or its last ``train_years`` years (:func:`runoffbench.periods.last_years`)."""
+    return last_years(train, settings.train_years, f"models.{settings.name}.train_years")
 
 
 def held_out_validation(settings: TrainSettings, periods: Mapping[str, Period]) -> dict[str, Period]:
@@ -106,17 +96,6 @@ def held_out_validation(settings: TrainSettings, periods: Mapping[str, Period]) 
     split = train.end - pd.Timedelta(days=held)
     return {**periods, "train": Period(train.start, split), "validation": Period(split + pd.Timedelta(days=1),
                                                                                  train.end)}
-
-
-def short_records(settings: TrainSettings, observed: np.ndarray, basins: list[str], block: Period) -> dict[str, str]:
-    """The basins of a ``train_years`` run observed on fewer than :data:`MIN_OBSERVED_SHARE` of the block's
-    days, with the reason (their valid years are fewer than the data amount asked)."""
-    if settings.train_years is None:
-        return {}
-    days = (block.end - block.start).days + 1
-    return {b: f"{n / 365.25:.1f} of the {settings.train_years} years of train_years observed in {block} "
-               f"(fewer than {MIN_OBSERVED_SHARE:.0%} of its days)"
-            for b, n in zip(basins, observed) if n < MIN_OBSERVED_SHARE * days}
 
 
 def spinup_days(settings: TrainSettings, train: Period) -> int | None:
@@ -167,8 +146,8 @@ def train_run(
         check_period(inputs, period, name, cache)
     output.mkdir(parents=True, exist_ok=True)
     excluded = screen_training_record(inputs.basins, inputs.observed_days(periods["train"]), periods["train"])
-    excluded.update({b: r for b, r in short_records(settings, inputs.observed_days(block), inputs.basins,
-                                                     block).items() if b not in excluded})
+    excluded.update({b: r for b, r in screen_data_amount(inputs.basins, inputs.observed_days(block), block,
+                                                          settings.train_years).items() if b not in excluded})
     write_failures(output / "failures.csv", excluded, stage="train")
     for basin, reason in excluded.items():
         log.warning("basin %s left out: %s", basin, reason)

@@ -15,8 +15,9 @@ the most windows needs to see each of them once (or ``batches_per_epoch``).
 amounts 1, 3, 6, 9, 12, 15): one contiguous block ending on the period's last day, from which the
 normalisation statistics come as well; input windows may reach back before it, as at the start of
 any period, so no window is cut (their targets before the block are not used: a sequence-to-sequence
-loss sees the block's days only). A basin observed on fewer than :data:`MIN_OBSERVED_SHARE` of the
-block's days is left out and listed in ``failures.csv`` (fewer valid years than asked).
+loss sees the block's days only). A basin observed on fewer than
+:data:`runoffbench.failures.MIN_OBSERVED_SHARE` of the block's days is left out and listed in
+``failures.csv`` (fewer valid years than asked).
 
 ``basins_per_pass: N`` (local training): a step over many basins runs its forward and backward passes N
 basins at a time and adds up their gradients (the basins are independent, so the step is the same), and
