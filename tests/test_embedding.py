@@ -181,7 +181,7 @@ def test_the_figures_draw_each_product(summary):
     table, _, products = summary
     fig = plot_embedding_heatmap(table, member="1")
     assert fig.axes[0].images[0].get_array().shape == (8, 60)
-    assert fig.axes[0].get_title(loc="left") == "ealstm, member 1"
+    assert fig.axes[0].get_title(loc="left") == "EA-LSTM, seed 1"  # the paper's name of the model (no labels)
     plt.close(fig)
     fig = plot_embedding_silhouette(products["silhouette"])
     assert len(fig.axes) == 2 and len(fig.axes[0].lines) == 2  # embedding (mean of 3) and attributes

@@ -75,7 +75,7 @@ def test_statistics_analysis_and_figures():
     assert tables["seed_robustness"]["pair"] == ["mclstm", "lstm"]
     analysis = CONFIG["analyses"]["attributions"]
     assert (analysis["kind"], analysis["top_basins"], analysis["models"]) == ("integrated_gradients", 50,
-                                                                             ["lstm", "mclstm"])
+                                                                             {"lstm": "LSTM", "mclstm": "MC-LSTM"})
 
 
 def test_the_full_configuration_passes_the_config_check():

@@ -15,6 +15,7 @@ import pytest
 import xarray as xr
 import yaml
 
+from runoffbench.analysis.registry import ANALYSIS_KINDS, figure_names, report_text, table_names
 from runoffbench.outputs import KINDS
 from runoffbench.paths import prediction_path
 from runoffbench.predictions import read_predictions
@@ -155,17 +156,29 @@ def test_report_holds_every_configured_figure_and_table_with_its_caption(default
         page = archive.read("report/report.html").decode()
         files = {Path(name).name for name in archive.namelist()}
     categories, results = report_variable(page, "categories"), report_variable(page, "results")
+    # the analyses' figures and tables, their caption and paper from the analyses: entry (per kind they show)
+    analysed = {}
+    for name, spec in (config.get("analyses") or {}).items():
+        analysis = ANALYSIS_KINDS[spec["kind"]]
+        for section, names, uses in (("figures", figure_names(name, analysis), analysis.figures),
+                                     ("tables", table_names(name, analysis), analysis.tables)):
+            for output_id, use in zip(names, uses, strict=True):
+                analysed[section, output_id] = {"plot" if section == "figures" else "table": use.kind,
+                                                "caption": report_text(spec, "caption", use.kind),
+                                                "paper": report_text(spec, "paper", use.kind)}
     # grouped by experiment, then figures (png) and tables (csv): exactly the configured ones
     expected = {
-        "figures": sorted(f"results/default/figures/{figure}.png" for figure in config["figures"]),
-        "tables": sorted(f"results/default/tables/{table}.csv" for table in config["tables"]),
+        "figures": sorted(f"results/default/figures/{figure}.png"
+                          for figure in [*config["figures"], *(i for s, i in analysed if s == "figures")]),
+        "tables": sorted(f"results/default/tables/{table}.csv"
+                         for table in [*config["tables"], *(i for s, i in analysed if s == "tables")]),
     }
     assert {kind: sorted(paths) for kind, paths in categories["default"].items()} == expected
     assert list(categories) == ["default"]
     for kind, paths in expected.items():
         for path in paths:
             output_id = Path(path).stem
-            entry = config[kind][output_id]
+            entry = analysed.get((kind, output_id)) or config[kind][output_id]
             assert Path(path).name in files, f"{path} is not in the report"
             record = results[path]
             registered = KINDS.get(entry.get("plot" if kind == "figures" else "table", output_id))

@@ -298,6 +298,7 @@ def _check_analyses(config, problems: list[str]) -> None:
     from runoffbench.analysis.registry import (
         ANALYSIS_KINDS,
         capability_problem,
+        entry_key_problems,
         figure_names,
         option_problems,
         product_names,
@@ -331,6 +332,7 @@ def _check_analyses(config, problems: list[str]) -> None:
             problems.append(f"analyses.{name}: its tables or figures {clash or [name]} are written by another "
                             "table, figure or analysis; choose another id")
         problems += option_problems(kind, entry, f"analyses.{name}")
+        problems += entry_key_problems(kind, entry, f"analyses.{name}")
         chosen = entry.get("models") or sorted(nn)
         chosen = [run for m in chosen for run in ([m] if m in nn else  # a swept entry: every run of its sweep
                                                   sorted(r for r in nn if models[r].get("base_model") == m) or [m])]

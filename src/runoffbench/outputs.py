@@ -169,6 +169,10 @@ _METRICS = Option("metrics", "strings", "the metrics (columns of metrics.csv)", 
 SPLITS_OPTION = Option("split", "strings", "the splits shown, side by side in this order (default: every split)")
 _NOTCH = Option("notch", "boolean", "notched boxes: the notch spans the median's 95 % confidence interval",
                 default=True)
+#: the display labels of the runs an analysis's figure or table shows: the ``models`` of its ``analyses:``
+#: entry (runoffbench.analysis.registry.output_entry; applied by runoffbench.plots.labels)
+_RUN_LABELS = Option("models", "models", "the runs shown, in this order; a mapping run or model name -> display "
+                     "label renames them (a model's label names each run of its sweep, with its factor levels)")
 
 
 def _figure(name: str, function: str, description: str, *options: Option, reads: str = "metrics",
@@ -229,7 +233,7 @@ KINDS: dict[str, OutputKind] = {kind.name: kind for kind in (
             Option("years", "integer", "number of water years shown"),
             Option("log", "boolean", "logarithmic flow axis"), reads="hydrographs"),
     _figure("static_noise", "runoffbench.plots.static_noise:plot_static_noise",
-            "NSE under Gaussian noise on the static inputs (an analysis)", reads="analysis"),
+            "NSE under Gaussian noise on the static inputs (an analysis)", _RUN_LABELS, reads="analysis"),
     _figure("attribute_map", "runoffbench.plots.value_map:plot_attribute_map",
             "the basins coloured by catchment attributes, a map per attribute (Kratzert et al. 2019, Fig. 2)",
             Option("attributes", "strings", "attributes.nc variables, a map each (default: elev_mean, aridity, "
@@ -244,26 +248,28 @@ KINDS: dict[str, OutputKind] = {kind.name: kind for kind in (
                    "efficiencies)")),
     # the figures of the analyses (runoffbench.analysis.registry: FigureUse), drawn by the analysis rules
     _figure("morris_map", "runoffbench.plots.morris:plot_morris_map",
-            "map of each basin's most sensitive static attribute (a morris analysis)", reads="analysis"),
+            "map of each basin's most sensitive static attribute (a morris analysis)", _RUN_LABELS, reads="analysis"),
     _figure("embedding_heatmap", "runoffbench.plots.embedding:plot_embedding_heatmap",
-            "input-gate activations of every basin and cell of one network (an embedding analysis)", reads="analysis"),
+            "input-gate activations of every basin and cell of one network (an embedding analysis)", _RUN_LABELS,
+            reads="analysis"),
     _figure("embedding_silhouette", "runoffbench.plots.embedding:plot_embedding_silhouette",
             "mean and minimum silhouette per number of k-means clusters, embedding and raw attributes "
-            "(an embedding analysis)", reads="analysis"),
+            "(an embedding analysis)", _RUN_LABELS, reads="analysis"),
     _figure("embedding_variance", "runoffbench.plots.embedding:plot_embedding_variance",
             "fractional reduction of the signatures' variance by the clusters (an embedding analysis)",
-            reads="analysis"),
+            _RUN_LABELS, reads="analysis"),
     _figure("embedding_clusters", "runoffbench.plots.embedding:plot_embedding_clusters",
             "maps of the k-means clusters of one network's embedding and of the raw attributes (an embedding "
-            "analysis)", reads="analysis"),
+            "analysis)", _RUN_LABELS, reads="analysis"),
     _figure("embedding_umap", "runoffbench.plots.embedding:plot_embedding_umap",
-            "UMAP of one network's embedding coloured by attributes (an embedding analysis)", reads="analysis"),
+            "UMAP of one network's embedding coloured by attributes (an embedding analysis)", _RUN_LABELS,
+            reads="analysis"),
     _figure("ig_shares", "runoffbench.plots.attributions:plot_ig_shares",
             "each input's share of the absolute integrated-gradient contributions per basin (an integrated_gradients "
-            "analysis)", reads="analysis"),
+            "analysis)", _RUN_LABELS, reads="analysis"),
     _figure("ig_profile", "runoffbench.plots.attributions:plot_ig_profile",
             "cumulative contribution over the look-back and seasonal shares of one basin (an integrated_gradients "
-            "analysis)", reads="analysis"),
+            "analysis)", _RUN_LABELS, reads="analysis"),
     _figure("seed_mean_boxes", "runoffbench.plots.seeds:plot_seed_mean_boxes",
             "boxes of the per-basin seed mean by data amount and model, the per-basin test classes of a pair",
             _SEED_METRIC, _SEED_BY, _SEED_PAIR, _SEED_ALPHA, _NOTCH, members="all", check=_SEED_CHECK),
@@ -306,7 +312,7 @@ KINDS: dict[str, OutputKind] = {kind.name: kind for kind in (
            members="all"),
     OutputKind("morris_ranking", "tables", "runoffbench.analysis.morris:ranking_table", "analysis",
                "the static attributes ranked by their mean normalised sensitivity (a morris analysis; Kratzert et "
-               "al. 2019, Table 4)"),
+               "al. 2019, Table 4)", (_RUN_LABELS,)),
     # Feng et al. 2022 (runoffbench.plots.feng, runoffbench.evaluation.process): outputs no model is trained on
     OutputKind("metric_cdfs", "figures", "runoffbench.plots.feng:plot_metric_cdfs",
                "metrics", "CDFs of NSE and KGE, a panel per metric and split x forcing, basins and medians in the "

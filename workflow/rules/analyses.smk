@@ -79,23 +79,26 @@ for _kind in ANALYSIS_KINDS.values():
 
 
 # The figures of an analysis, drawn by the registered figure kinds its kind feeds: the first as
-# figures/<id>.pdf|png from tables/<id>.csv, the others as figures/<id>_<suffix> from the table they read.
+# figures/<id>.pdf|png from tables/<id>.csv, the others as figures/<id>_<suffix> from the table they read;
+# with the entry's display labels of its runs (`models`), and in the report with its caption and paper.
 rule analysis_figure:
     input:
         f"{RESULTS}/tables/{{analysis}}.csv",
     output:
         pdf=f"{RESULTS}/figures/{{analysis}}.pdf",
-        png=f"{RESULTS}/figures/{{analysis}}.png",
+        png=reported(f"{RESULTS}/figures/{{analysis}}.png", "figures", described=analysis_described("figures")),
     wildcard_constraints:
         analysis="|".join(ANALYSES) or "^$",
     params:
         kind=lambda wildcards: analysis_figure_use(wildcards.analysis, "").kind,
+        options=lambda wildcards: analysis_output_options(wildcards.analysis, "", "figures"),
+        report_entry=lambda wildcards: analysis_report_entry(wildcards.analysis, "", "figures"),
     log:
         f"{RESULTS}/logs/figures/{{analysis}}.log",
     conda:
         "../../envs/analysis.yaml"
     shell:
-        "runoffbench figure {params.kind} --table {input} --output {output.pdf} > {log} 2>&1"
+        "runoffbench figure {params.kind} --table {input} {params.options} --output {output.pdf} > {log} 2>&1"
 
 
 rule analysis_extra_figure:
@@ -103,27 +106,31 @@ rule analysis_extra_figure:
         lambda wildcards: analysis_figure_table(wildcards.analysis, wildcards.suffix),
     output:
         pdf=f"{RESULTS}/figures/{{analysis}}_{{suffix}}.pdf",
-        png=f"{RESULTS}/figures/{{analysis}}_{{suffix}}.png",
+        png=reported(f"{RESULTS}/figures/{{analysis}}_{{suffix}}.png", "figures",
+                     described=analysis_described("figures")),
     wildcard_constraints:
         analysis=analysis_ids(predicate=lambda kind: any(use.suffix for use in kind.figures)),
         suffix=ANALYSIS_FIGURE_SUFFIXES,
     params:
         kind=lambda wildcards: analysis_figure_use(wildcards.analysis, wildcards.suffix).kind,
+        options=lambda wildcards: analysis_output_options(wildcards.analysis, wildcards.suffix, "figures"),
+        report_entry=lambda wildcards: analysis_report_entry(wildcards.analysis, wildcards.suffix, "figures"),
     log:
         f"{RESULTS}/logs/figures/{{analysis}}_{{suffix}}.log",
     conda:
         "../../envs/analysis.yaml"
     shell:
-        "runoffbench figure {params.kind} --table {input} --output {output.pdf} > {log} 2>&1"
+        "runoffbench figure {params.kind} --table {input} {params.options} --output {output.pdf} > {log} 2>&1"
 
 
 # The formatted tables of an analysis (e.g. Table 4, the attributes ranked by sensitivity), built by the
-# registered table kind from the product it reads: tables/<id>_<suffix>.csv|md|tex.
+# registered table kind from the product it reads: tables/<id>_<suffix>.csv|md|tex (labelled and reported as
+# the figures).
 rule analysis_output_table:
     input:
         lambda wildcards: analysis_figure_table(wildcards.analysis, wildcards.suffix, tables=True),
     output:
-        csv=f"{RESULTS}/tables/{{analysis}}_{{suffix}}.csv",
+        csv=reported(f"{RESULTS}/tables/{{analysis}}_{{suffix}}.csv", "tables", described=analysis_described("tables")),
         md=f"{RESULTS}/tables/{{analysis}}_{{suffix}}.md",
         tex=f"{RESULTS}/tables/{{analysis}}_{{suffix}}.tex",
     wildcard_constraints:
@@ -131,9 +138,11 @@ rule analysis_output_table:
         suffix=ANALYSIS_TABLE_SUFFIXES,
     params:
         kind=lambda wildcards: analysis_table_use(wildcards.analysis, wildcards.suffix).kind,
+        options=lambda wildcards: analysis_output_options(wildcards.analysis, wildcards.suffix, "tables"),
+        report_entry=lambda wildcards: analysis_report_entry(wildcards.analysis, wildcards.suffix, "tables"),
     log:
         f"{RESULTS}/logs/tables/{{analysis}}_{{suffix}}.log",
     conda:
         "../../envs/analysis.yaml"
     shell:
-        "runoffbench table {params.kind} --table {input} --output {output.csv} > {log} 2>&1"
+        "runoffbench table {params.kind} --table {input} {params.options} --output {output.csv} > {log} 2>&1"

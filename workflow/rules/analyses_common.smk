@@ -5,10 +5,13 @@ import re
 from runoffbench.analysis.registry import (
     ANALYSIS_KINDS,
     figure_names,
+    output_kind_entry,
     product_names,
+    report_text,
     settings_argument,
     table_names,
 )
+import runoffbench.outputs as outputs_registry
 
 ANALYSES = config.get("analyses") or {}
 
@@ -72,6 +75,40 @@ def analysis_figure_use(name, suffix):
 def analysis_table_use(name, suffix):
     """The formatted table of analysis ``name`` written as tables/<name>_<suffix>.csv|md|tex."""
     return next(use for use in analysis_kind_of(name).tables if use.suffix == suffix)
+
+
+def analysis_output_use(name, suffix, section):
+    """The figure (``section`` figures) or formatted table (tables) of analysis ``name`` with ``suffix``."""
+    return (analysis_figure_use if section == "figures" else analysis_table_use)(name, suffix)
+
+
+def analysis_output_options(name, suffix, section):
+    """The flags of the command drawing that output: the keys of the analysis's entry that are options of its
+    kind in the output registry (the display labels of its runs, `models`)."""
+    kind = outputs_registry.output_kind(analysis_output_use(name, suffix, section).kind, section)
+    output_id = f"{name}_{suffix}" if suffix else name
+    return outputs_registry.command_line(section, output_id, output_kind_entry(ANALYSES[name], kind))
+
+
+def analysis_report_entry(name, suffix, section):
+    """What the report's caption (workflow/report/caption.rst) shows of that output: the entry's caption and
+    paper for its kind, and the config key a missing caption belongs under."""
+    spec, kind = ANALYSES[name], analysis_output_use(name, suffix, section).kind
+    several = len(analysis_kind_of(name).output_kinds) > 1
+    return {"caption": report_text(spec, "caption", kind), "paper": report_text(spec, "paper", kind),
+            "key": f"analyses: {name}: caption:" + (f" {kind}:" if several else "")}
+
+
+def analysis_described(section):
+    """For `reported`: wildcards -> (id, kind, entry with caption and paper) of an analysis's output."""
+
+    def described(wildcards):
+        suffix = wildcards.get("suffix", "")
+        entry = analysis_report_entry(wildcards.analysis, suffix, section)
+        kind = analysis_output_use(wildcards.analysis, suffix, section).kind
+        return (f"{wildcards.analysis}_{suffix}" if suffix else wildcards.analysis), kind, entry
+
+    return described
 
 
 def analysis_figure_table(name, suffix, tables=False):

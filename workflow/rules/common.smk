@@ -92,19 +92,25 @@ def all_outputs():
     return outputs
 
 
-def reported(path, kind, name=None):
+def reported(path, kind, name=None, described=None):
     """`path` marked for `snakemake --report`: category the experiment, subcategory `kind` (figures or
     tables), the caption rendered by workflow/report/caption.rst from the config entry `kind: name:`
-    (caption, paper), the labels its id, its registered kind (runoffbench.outputs) and the paper. `name`: the figure/table id; None takes it from the {figure}/{table} wildcard."""
+    (caption, paper), the labels its id, its registered kind (runoffbench.outputs) and the paper. `name`: the figure/table id; None takes it from the {figure}/{table} wildcard.
+    `described`: wildcards -> (id, registered kind, entry with caption and paper) of an output whose entry
+    is not under `kind:` (an analysis's figures and tables; its rule hands the entry to the caption as the
+    param `report_entry`)."""
 
     def labels(wildcards):
         import runoffbench.outputs as registry
 
-        output_id = name or wildcards[kind[:-1]]
-        entry = config.get(kind, {}).get(output_id) or {}
-        kind_name = registry.kind_of(kind, output_id, entry)
-        described = registry.KINDS.get(kind_name)  # the registry's description of the kind drawn
-        return {kind[:-1]: output_id, "kind": f"{kind_name}: {described.description}" if described else "-",
+        if described is not None:
+            output_id, kind_name, entry = described(wildcards)
+        else:
+            output_id = name or wildcards[kind[:-1]]
+            entry = config.get(kind, {}).get(output_id) or {}
+            kind_name = registry.kind_of(kind, output_id, entry)
+        registered = registry.KINDS.get(kind_name)  # the registry's description of the kind drawn
+        return {kind[:-1]: output_id, "kind": f"{kind_name}: {registered.description}" if registered else "-",
                 "paper": entry.get("paper") or "-"}
 
     return report(path, caption="../report/caption.rst", category=EXPERIMENT, subcategory=kind, labels=labels)

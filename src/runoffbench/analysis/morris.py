@@ -123,12 +123,13 @@ def morris_summary(table: pd.DataFrame, attributes=None) -> dict[str, pd.DataFra
     return {"ranking": rank_attributes(table)}
 
 
-def ranking_table(table: pd.DataFrame):
+def ranking_table(table: pd.DataFrame, models=None):
     """Table 4 (output kind ``morris_ranking``): the ranking of :func:`rank_attributes` — its product
     ``tables/<id>_ranking.csv``, or the per-basin table, which is ranked first — as a
     :class:`~runoffbench.evaluation.tables.BuiltTable`, a block per model (and forcing and split, where
-    there are several)."""
+    there are several); ``models`` labels and orders the models (:mod:`runoffbench.plots.labels`)."""
     from runoffbench.evaluation.tables import BuiltTable
+    from runoffbench.plots.labels import run_labels
 
     if "basin" in table.columns:
         table = rank_attributes(table)
@@ -137,6 +138,10 @@ def ranking_table(table: pd.DataFrame):
         raise DataError(f"morris ranking table: the table lacks {missing} (tables/<id>_ranking.csv of a morris "
                         "analysis)")
     keys = [c for c in ("model", "forcing", "split") if c in table.columns and (c == "model" or table[c].nunique() > 1)]
+    if "model" in table.columns:  # the display labels, sorted in their order
+        labels = run_labels(table["model"].astype(str), models)
+        table = table.assign(model=pd.Categorical(table["model"].astype(str).map(labels),
+                                                  categories=list(dict.fromkeys(labels.values())), ordered=True))
     ranked = table.sort_values([*keys, "rank"], kind="stable")
     shown = pd.DataFrame({
         **({"model": ranked[keys].astype(str).agg(", ".join, axis=1)} if keys else {}),

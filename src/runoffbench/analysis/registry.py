@@ -25,6 +25,12 @@ An entry of :data:`ANALYSIS_KINDS` says everything the rest of the project needs
   format a product for the paper, ``tables/<id>_<suffix>.csv|md|tex``. Each kind is registered in
   :data:`runoffbench.outputs.KINDS` (``reads="analysis"``) and drawn by ``runoffbench figure|table <kind>``.
 
+Beside its options an entry names the ``models`` it analyses (a list, or a mapping model -> display label,
+the order shown: the keys of the entry that are options of a figure or table kind of the output registry
+reach that kind's command, :func:`output_kind_entry`), the ``members`` (seeds), and its ``caption`` and ``paper``
+for the report: a string, or a mapping from the kinds of its figures and tables to one
+(:func:`report_text`).
+
 Light on purpose: stdlib only, functions named by import path — ``workflow/rules/analyses_common.smk``
 imports this module in every (SLURM) job.
 """
@@ -44,7 +50,9 @@ from runoffbench.errors import ConfigError
 #: option types: the JSON value each accepts
 OPTION_TYPES = ("integer", "number", "string", "boolean", "integers", "numbers", "strings")
 #: keys of an ``analyses:`` entry that are not options of its kind
-ENTRY_KEYS = ("kind", "models", "members")
+ENTRY_KEYS = ("kind", "models", "members", "caption", "paper")
+#: the entry keys the report reads: a string, or a mapping from the kind's figure and table kinds to one
+REPORT_KEYS = ("caption", "paper")
 #: the columns :func:`analyse_run` adds to every per-run table (then the recorded options)
 RUN_COLUMNS = ("model", "forcing", "split", "member")
 
@@ -170,6 +178,11 @@ class AnalysisKind:
 
     def stage_options(self, stage: str) -> tuple[Option, ...]:
         return tuple(o for o in self.options if o.stage == stage)
+
+    @property
+    def output_kinds(self) -> tuple[str, ...]:
+        """The figure and table kinds of the output registry it feeds."""
+        return tuple(use.kind for use in (*self.figures, *self.tables))
 
     @property
     def capabilities(self) -> tuple[Capability, ...]:
@@ -335,6 +348,43 @@ def option_problems(kind: AnalysisKind, entry: Mapping[str, Any], where: str) ->
         elif (problem := option.problem(value)) is not None:
             problems.append(f"{where}.{key}: {problem}")
     return problems
+
+
+def entry_key_problems(kind: AnalysisKind, entry: Mapping[str, Any], where: str) -> list[str]:
+    """What is wrong with the keys of an entry that are not options (each naming ``where.<key>``): ``models``
+    must be a list of names or a mapping name -> display label, ``caption`` and ``paper`` a string or a
+    mapping from the kind's figure and table kinds (:attr:`AnalysisKind.output_kinds`) to one."""
+    problems = []
+    models = entry.get("models")
+    if isinstance(models, Mapping):
+        bad = {name: label for name, label in models.items() if not isinstance(label, str) or not label.strip()}
+        if bad:
+            problems.append(f"{where}.models: the display labels of {sorted(map(str, bad))} are not text "
+                            f"({bad}); a mapping model -> label, or a list of models")
+    for key in REPORT_KEYS:
+        value = entry.get(key)
+        if not isinstance(value, Mapping):
+            continue
+        unknown = sorted(str(name) for name in value if name not in kind.output_kinds)
+        if unknown:
+            problems.append(f"{where}.{key}: {unknown} are not figures or tables of {kind.name}; its figures and "
+                            f"tables: {', '.join(kind.output_kinds)}")
+    return problems
+
+
+def report_text(entry: Mapping[str, Any], key: str, output_kind: str) -> str | None:
+    """The entry's ``caption`` or ``paper`` (``key``) of its output drawn by ``output_kind``: the string, or
+    the mapping's value for that kind (None when it has none)."""
+    value = entry.get(key)
+    return value.get(output_kind) if isinstance(value, Mapping) else value
+
+
+def output_kind_entry(entry: Mapping[str, Any], output_kind) -> dict[str, Any]:
+    """The keys of an ``analyses:`` entry that are options of ``output_kind`` (an
+    :class:`runoffbench.outputs.OutputKind` it feeds, e.g. ``models``: the display labels), as an entry of
+    that kind (``plot:`` or ``table:`` naming it) for :func:`runoffbench.outputs.command_line`."""
+    named = "plot" if output_kind.section == "figures" else "table"
+    return {named: output_kind.name, **{o.name: entry[o.name] for o in output_kind.options if o.name in entry}}
 
 
 def resolved_options(kind: AnalysisKind, values: Mapping[str, Any] | None, stage: str,

@@ -7,6 +7,10 @@ Figs. 6 and 7.
 - :func:`plot_ig_profile` (Fig. 7), from the product ``tables/<id>_profile.csv``: for one basin, a row per
   model — the cumulative contribution of each input over the look-back (days before the predicted day) and
   the inputs' shares in each season of the predicted day.
+
+Both take ``models``, the display labels and order of the models (:mod:`runoffbench.plots.labels`): the
+figures group a sweep's runs by their model entry's name (``lstm`` of ``lstm@train_years=3``), and show
+its levels along the x axis (Fig. 6) or in the title ("LSTM, 12 years", Fig. 7).
 """
 
 from __future__ import annotations
@@ -22,7 +26,8 @@ from matplotlib.ticker import FuncFormatter
 
 from runoffbench.errors import DataError
 from runoffbench.plots.grouped_boxes import FACTOR_LABELS, _draw_model
-from runoffbench.plots.seeds import level_label, model_colours
+from runoffbench.plots.labels import Models, level_words, ordered_runs, run_label
+from runoffbench.plots.seeds import model_colours
 from runoffbench.plots.style import DOUBLE_COLUMN, FALLBACK_COLOURS, use_style
 
 #: display names of the CAMELS forcings
@@ -31,11 +36,6 @@ INPUT_LABELS = {"prcp": "Precipitation", "prcp_mass": "Precipitation (mass input
                 "dayl": "Day length", "tmean": "Mean temperature", "pet": "PET", "swe": "Snow water equivalent"}
 _INPUT_COLOURS = {"prcp": "#0072B2", "prcp_mass": "#56B4E9", "tmax": "#D55E00", "tmin": "#E69F00", "vp": "#009E73",
                   "srad": "#CC79A7", "dayl": "#999999"}
-
-
-#: display names of the models the papers name (analysis figures have no scope that relabels them)
-MODEL_LABELS = {"lstm": "LSTM", "mclstm": "MC-LSTM", "mc_lstm": "MC-LSTM", "ealstm": "EA-LSTM",
-                "dexphydro": "dEXP-HYDRO", "exphydro": "EXP-HYDRO"}
 
 
 def input_colours(names) -> dict[str, str]:
@@ -60,7 +60,7 @@ def _order(levels) -> list[str]:
     return level_order(levels)
 
 
-def plot_ig_shares(table: pd.DataFrame) -> Figure:
+def plot_ig_shares(table: pd.DataFrame, models: Models = None) -> Figure:
     """Li & Zhao Fig. 6: each input's mean absolute contribution share per basin (module docstring)."""
     missing = [c for c in ("part", "basin", "input", "season", "share", "model", "member") if c not in table.columns]
     if missing:
@@ -72,9 +72,9 @@ def plot_ig_shares(table: pd.DataFrame) -> Figure:
     per_basin = rows.groupby(["base_model", "level", "input", "basin"], sort=False).agg(
         share=("share", "mean"), seeds=("member", "nunique")).reset_index()
     inputs = list(dict.fromkeys(rows["input"]))
-    models = list(dict.fromkeys(rows["base_model"]))
+    shown = ordered_runs(rows["base_model"], models)
     levels = _order(per_basin["level"]) if factor else [""]
-    colours = model_colours(models)
+    colours = model_colours(shown)
     columns = min(3, len(inputs))
     n_rows = -(-len(inputs) // columns)
     use_style()
@@ -84,10 +84,10 @@ def plot_ig_shares(table: pd.DataFrame) -> Figure:
         ax.set_axis_off()
     for ax, name in zip(axes.flat, inputs):
         panel = per_basin[per_basin["input"] == name]
-        for index, model in enumerate(models):
+        for index, model in enumerate(shown):
             values = [100 * panel.loc[(panel["base_model"] == model) & (panel["level"] == level), "share"]
                       .to_numpy(float) for level in levels]
-            _draw_model(ax, values, index, len(models), colours[model], notch=False)
+            _draw_model(ax, values, index, len(shown), colours[model], notch=False)
         for boundary in np.arange(len(levels) - 1) + 0.5:
             ax.axvline(boundary, color="0.88", linewidth=0.5, zorder=0)
         ax.set_xticks(range(len(levels)), levels if factor else [""] * len(levels))
@@ -101,8 +101,8 @@ def plot_ig_shares(table: pd.DataFrame) -> Figure:
             ax.set_xlabel(FACTOR_LABELS.get(factor, factor or "").replace("_", " ") if factor else "")
     basins = per_basin.groupby("base_model")["basin"].nunique()
     seeds = per_basin.groupby("base_model")["seeds"].max()
-    handles = [Patch(facecolor=colours[m], alpha=0.7, edgecolor="0.25", label=f"{MODEL_LABELS.get(m, m)} ({basins[m]} "
-                     f"basins, mean of {seeds[m]} seed{'s' * int(seeds[m] != 1)})") for m in models]
+    handles = [Patch(facecolor=colours[m], alpha=0.7, edgecolor="0.25", label=f"{run_label(m, models)} ({basins[m]} "
+                     f"basins, mean of {seeds[m]} seed{'s' * int(seeds[m] != 1)})") for m in shown]
     fig.tight_layout()
     fig.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=min(3, len(handles)),
                fontsize=6.5, frameon=False,
@@ -111,7 +111,7 @@ def plot_ig_shares(table: pd.DataFrame) -> Figure:
     return fig
 
 
-def plot_ig_profile(table: pd.DataFrame) -> Figure:
+def plot_ig_profile(table: pd.DataFrame, models: Models = None) -> Figure:
     """Li & Zhao Fig. 7: for the profiled basin, per model the cumulative contribution over the look-back and the
     seasonal shares; a swept model at its largest level (the most training data)."""
     missing = [c for c in ("part", "basin", "model", "input", "lag", "season", "share", "cumulative")
@@ -134,19 +134,19 @@ def plot_ig_profile(table: pd.DataFrame) -> Figure:
             table = pd.concat(chosen)
             notes.append("no data amount profiled for every model: each at its largest")
     basin = str(table["basin"].iloc[0])
-    models = list(dict.fromkeys(table["base_model"]))
+    shown = ordered_runs(table["base_model"], models)
     inputs = list(dict.fromkeys(table["input"]))
     colours = input_colours(inputs)
     use_style()
-    fig, axes = plt.subplots(len(models), 2, figsize=(DOUBLE_COLUMN, 2.0 * len(models) + 0.8), squeeze=False,
+    fig, axes = plt.subplots(len(shown), 2, figsize=(DOUBLE_COLUMN, 2.0 * len(shown) + 0.8), squeeze=False,
                              gridspec_kw={"width_ratios": [1.6, 1.0]})
     top = 100 * float(table.loc[table["part"] == "profile", "cumulative"].max() or 1.0)
-    for row, model in enumerate(models):
+    for row, model in enumerate(shown):
         rows = table[table["base_model"] == model]
         profile = rows[rows["part"] == "profile"]
-        shown = rows["level"].iloc[0] if factor else ""
+        level_shown = rows["level"].iloc[0] if factor else ""
         seeds = int(profile["seeds"].max()) if "seeds" in profile.columns and len(profile) else 1
-        title = (MODEL_LABELS.get(model, model) + (f", {level_label(factor, shown)}" if shown else "")
+        title = (run_label(model, models) + (f", {level_words(factor, level_shown)}" if level_shown else "")
                  + f" ({seeds} seed{'s' * int(seeds != 1)})")
         ax = axes[row, 0]
         for name in inputs:

@@ -4,7 +4,8 @@ Reads the joined table of a ``morris`` analysis (:mod:`runoffbench.analysis.morr
 attribute and run, with ``sensitivity`` normalised per basin and the basin's ``lat``/``lon``). The
 members (seeds) of a model are averaged per basin and attribute, and the basin is drawn in the colour
 of the attribute with the largest mean sensitivity, one CONUS map per model (and forcing, where there
-are several). The legend counts the basins of each attribute.
+are several), titled by the model's display label (``models``, :mod:`runoffbench.plots.labels`). The
+legend counts the basins of each attribute.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from matplotlib.lines import Line2D
 
 from runoffbench.errors import DataError
 from runoffbench.plots.conus import draw_conus
+from runoffbench.plots.labels import Models, run_labels
 from runoffbench.plots.style import DOUBLE_COLUMN, FALLBACK_COLOURS, use_style
 
 REQUIRED = ("basin", "attribute", "sensitivity", "lat", "lon")
@@ -27,7 +29,8 @@ _MAP_HEIGHT = 0.56  # of a CONUS map over its width
 
 def most_sensitive(table: pd.DataFrame) -> pd.DataFrame:
     """Per model, forcing and basin: the attribute of the largest mean sensitivity over the members, with
-    the basin's coordinates (``attribute``, ``sensitivity``, ``lat``, ``lon``)."""
+    the basin's coordinates and the members averaged (``attribute``, ``sensitivity``, ``lat``, ``lon``,
+    ``members``)."""
     missing = [c for c in REQUIRED if c not in table.columns]
     if missing:
         raise DataError(f"morris map: the table lacks {missing} (runoffbench analyse morris, with the basins' "
@@ -35,21 +38,28 @@ def most_sensitive(table: pd.DataFrame) -> pd.DataFrame:
     keys = [c for c in ("model", "forcing") if c in table.columns]
     means = (table.dropna(subset=["sensitivity"])
              .groupby([*keys, "basin", "attribute"], sort=False)
-             .agg(sensitivity=("sensitivity", "mean"), lat=("lat", "first"), lon=("lon", "first")).reset_index())
+             .agg(sensitivity=("sensitivity", "mean"), lat=("lat", "first"), lon=("lon", "first"),
+                  members=("member", "nunique") if "member" in table.columns else ("sensitivity", "size"))
+             .reset_index())
     if means.empty:
         raise DataError("morris map: no finite sensitivity in the table")
     best = means.loc[means.groupby([*keys, "basin"], sort=False)["sensitivity"].idxmax()]
     return best.reset_index(drop=True)
 
 
-def plot_morris_map(table: pd.DataFrame, model: str | None = None) -> Figure:
+def plot_morris_map(table: pd.DataFrame, model: str | None = None, models: Models = None) -> Figure:
     """A CONUS map per model (and forcing) of each basin's most sensitive attribute (module docstring);
-    ``model`` draws that model only."""
+    ``model`` draws that model only, ``models`` labels and orders them."""
     best = most_sensitive(table)
     if model is not None:
         if "model" not in best.columns or model not in set(best["model"]):
             raise DataError(f"morris map: no model {model!r} in the table")
         best = best[best["model"] == model]
+    if "model" in best.columns:
+        labels = run_labels(best["model"], models)
+        position = {run: index for index, run in enumerate(labels)}
+        best = (best.assign(position=best["model"].map(position)).sort_values("position", kind="stable")
+                .assign(model=lambda rows: rows["model"].map(labels)))
     keys = [c for c in ("model", "forcing") if c in best.columns and (c == "model" or best[c].nunique() > 1)]
     groups = list(best.groupby(keys, sort=False)) if keys else [((), best)]
     order = best["attribute"].value_counts().index.tolist()
@@ -70,11 +80,12 @@ def plot_morris_map(table: pd.DataFrame, model: str | None = None) -> Figure:
         ax.set_yticks([])
         ax.scatter(rows_of["lon"], rows_of["lat"], c=[colours[a] for a in rows_of["attribute"]], s=marker,
                    edgecolors="black", linewidths=0.25, zorder=3)
-        label = " ".join(str(k) for k in (key if isinstance(key, tuple) else (key,)))
-        ax.set_title(f"{label + ', ' if label else ''}n={rows_of['basin'].nunique()}", fontsize=7.5, pad=2)
+        label = ", ".join(str(k) for k in (key if isinstance(key, tuple) else (key,)))
+        seeds = f", mean of {rows_of['members'].max()} seeds" if rows_of["members"].max() > 1 else ""
+        ax.set_title(f"{label + ': ' if label else ''}{rows_of['basin'].nunique()} basins{seeds}", fontsize=7.5, pad=2)
     counts = best["attribute"].value_counts()
     handles = [Line2D([], [], marker="o", linestyle="", markerfacecolor=colours[a], markeredgecolor="black",
                       markeredgewidth=0.3, label=f"{a} ({counts[a]})") for a in order]
     fig.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, 0.0), ncol=min(4, len(handles)),
-               fontsize=6, frameon=False, title="most sensitive static attribute (basins)", title_fontsize=6.5)
+               fontsize=6, frameon=False, title="Most sensitive static attribute (basins)", title_fontsize=6.5)
     return fig
