@@ -109,7 +109,7 @@ def test_the_morris_map_and_ranking_name_the_model_by_its_label():
     from runoffbench.plots.morris import plot_morris_map
 
     fig = plot_morris_map(_morris_table(), models=LABELS)
-    assert fig.axes[0].get_title() == "EA-LSTM (NSE*): 9 basins, mean of 2 seeds"
+    assert fig.axes[0].get_title() == "EA-LSTM (NSE*), n=9, mean of 2 seeds"  # as the metric maps: n basins
     assert_labelled(fig, "EA-LSTM (NSE*)")
     built = ranking_table(_morris_table(), models=LABELS)
     assert set(built.table["model"]) == {"EA-LSTM (NSE*)"}

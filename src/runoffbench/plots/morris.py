@@ -82,7 +82,7 @@ def plot_morris_map(table: pd.DataFrame, model: str | None = None, models: Model
                    edgecolors="black", linewidths=0.25, zorder=3)
         label = ", ".join(str(k) for k in (key if isinstance(key, tuple) else (key,)))
         seeds = f", mean of {rows_of['members'].max()} seeds" if rows_of["members"].max() > 1 else ""
-        ax.set_title(f"{label + ': ' if label else ''}{rows_of['basin'].nunique()} basins{seeds}", fontsize=7.5, pad=2)
+        ax.set_title(f"{label + ', ' if label else ''}n={rows_of['basin'].nunique()}{seeds}", fontsize=7.5, pad=2)
     counts = best["attribute"].value_counts()
     handles = [Line2D([], [], marker="o", linestyle="", markerfacecolor=colours[a], markeredgecolor="black",
                       markeredgewidth=0.3, label=f"{a} ({counts[a]})") for a in order]
