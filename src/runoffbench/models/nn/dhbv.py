@@ -11,7 +11,8 @@ Static parameters (and routing) take g's output on one day of the window: the la
 before the test period (``batch["static_day"]``, set by :func:`runoffbench.training.predict.predict`):
 with the spin-up over the training period that is the network's output at the end of the training
 period, Feng et al. 2022's test protocol, and flow on a test day never depends on later forcings.
-Dynamic parameters (β^t, γ^t) take each day's output. HBV (:mod:`~runoffbench.models.nn.hbv`) runs the C components on
+Dynamic parameters (β^t, γ^t) take each day's output. HBV (:mod:`~runoffbench.models.nn.hbv`; on the CPU as the
+fused recursion of :mod:`~runoffbench.models.nn.hbv_kernel`, except δn(NN_r)) runs the C components on
 the raw precipitation, mean temperature and Hargreaves (1985) PET of ``x_raw`` (computed by the data
 path with :func:`runoffbench.models.conceptual.pet.hargreaves`); the component mean of the runoff is
 routed by a gamma unit hydrograph (:mod:`~runoffbench.models.nn.routing`).
@@ -80,7 +81,7 @@ import torch
 from torch import nn
 
 from runoffbench.errors import ConfigError
-from runoffbench.models.nn import hbv, routing
+from runoffbench.models.nn import hbv, hbv_kernel, routing
 from runoffbench.models.nn.base import RAW_FORCINGS, ProcessModel
 
 
@@ -243,12 +244,14 @@ class DeltaHBV(ProcessModel):
         state, parts = None, []
         if warm > 0:
             with torch.no_grad():
-                spin, state = hbv.simulate(*(f[:, :warm] for f in forcing), window(params, slice(0, warm)),
-                                           recharge_fraction=self.recharge, unit_beta=window(unit_beta, slice(0, warm)))
+                spin, state = hbv_kernel.simulate(*(f[:, :warm] for f in forcing), window(params, slice(0, warm)),
+                                                  recharge_fraction=self.recharge,
+                                                  unit_beta=window(unit_beta, slice(0, warm)))
             parts.append(spin)
         if warm < steps:
-            run, _ = hbv.simulate(*(f[:, warm:] for f in forcing), window(params, slice(warm, None)), state,
-                                  recharge_fraction=self.recharge, unit_beta=window(unit_beta, slice(warm, None)))
+            run, _ = hbv_kernel.simulate(*(f[:, warm:] for f in forcing), window(params, slice(warm, None)), state,
+                                         recharge_fraction=self.recharge,
+                                         unit_beta=window(unit_beta, slice(warm, None)))
             parts.append(run)
         series = {name: torch.cat([part[name] for part in parts], dim=1) for name in parts[0]}
         q = series["q"].mean(-1)

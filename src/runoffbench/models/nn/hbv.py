@@ -208,6 +208,10 @@ def simulate(
 ) -> tuple[dict[str, torch.Tensor], HBVState]:
     """Run HBV over T days for B samples and C components.
 
+    This is the definition, one autograd-recorded torch step per day; the δ models run the same
+    recursion through :func:`runoffbench.models.nn.hbv_kernel.simulate`, one fused node on the CPU (same
+    results, equal gradients) that falls back to this function where it does not apply.
+
     Args:
         prcp, temp, pet: forcings (B, T) [mm/day, °C, mm/day].
         params: physical parameters (B, T', len(PARAMETER_NAMES), C) with T' = 1 (static) or T
