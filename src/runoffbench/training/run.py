@@ -45,6 +45,7 @@ from runoffbench.training.data import (
     read_inputs,
 )
 from runoffbench.training.losses import get_loss
+from runoffbench.training.numerics import flush_subnormals
 from runoffbench.training.predict import predict
 from runoffbench.training.saved_run import MODEL_FILE, load_trained_run, run_fingerprint, save_trained_model
 from runoffbench.training.settings import TrainSettings
@@ -133,6 +134,7 @@ def train_run(
 
     ``factors`` (factor → level label) name the levels of a swept run (:mod:`runoffbench.experiment`);
     they go to ``config.yaml`` and to the predictions' attributes ``factor:<factor>``."""
+    flush_subnormals()  # first: before torch's OpenMP workers start (training.numerics)
     output = Path(output)
     model_class = get_model(settings.model)
     get_loss(settings.loss)

@@ -128,8 +128,10 @@ def load_trained_run(run_dir: str | Path, device: torch.device | str = "cpu") ->
 
     from runoffbench.models.nn import get_model
     from runoffbench.training.data import Normalisation
+    from runoffbench.training.numerics import flush_subnormals
     from runoffbench.training.settings import TrainSettings
 
+    flush_subnormals()  # the floating-point mode the run was trained in (training.numerics)
     run_dir = Path(run_dir)
     path = run_dir / MODEL_FILE
     if not path.is_file():
