@@ -171,7 +171,7 @@ def test_the_figures_draw(tmp_path):
 
 
 @pytest.mark.slow
-def test_simulated_baseflow_index_follows_the_generator(tmp_path, torch_one_thread):
+def test_simulated_baseflow_index_follows_the_generator(tmp_path, torch_one_thread, default_run):
     """Feng et al. 2022 Sect. 3.2: Q2/Q of a δ model trained on streamflow only ranks the basins of the embedded
     data by their baseflow share as the generator's noise-free flow has it (Lyne-Hollick baseflow index of the
     truth flow, the rule behind CAMELS' baseflow_index), although no baseflow is ever shown to the model."""
@@ -181,12 +181,8 @@ def test_simulated_baseflow_index_follows_the_generator(tmp_path, torch_one_thre
     from runoffbench.periods import Period
     from runoffbench.training.run import train_run
     from runoffbench.training.settings import parse_settings
-    from tests.test_workflow import copy_workflow, snakemake
 
-    workdir = copy_workflow(tmp_path / "wf")
-    targets = [f"data/cache/synthetic/{name}.nc" for name in ("daymet", "attributes")]
-    assert snakemake(workdir, *targets).returncode == 0
-    data = workdir / "data"
+    data = default_run / "data"  # the embedded dataset and its caches, as the suite's default run built them
     basins = (data / "raw" / "synthetic" / "basins.txt").read_text().split()
     periods = {"train": Period(pd.Timestamp("1985-10-01"), pd.Timestamp("1995-09-30")),
                "test": Period(pd.Timestamp("1995-10-01"), pd.Timestamp("2005-09-30"))}

@@ -136,13 +136,6 @@ def cpu_only_profile(workdir: Path) -> str:
 
 
 @pytest.fixture(scope="module")
-def local_run(tmp_path_factory) -> Path:
-    workdir = copy_workflow(tmp_path_factory.mktemp("local"))
-    run(workdir, ["--cores", "2", *CLUSTER_TARGETS])
-    return workdir
-
-
-@pytest.fixture(scope="module")
 def slurm_run(slurm_cluster, tmp_path_factory) -> tuple[Path, str, float]:
     workdir = copy_with_profile(tmp_path_factory.mktemp("slurm"))
     env = {**os.environ, "SLURM_CONF": slurm_cluster}
@@ -180,8 +173,10 @@ def test_every_cluster_job_ran_through_slurm_and_local_rules_did_not(slurm_run, 
 
 
 @pytest.mark.slurm
-def test_slurm_results_equal_local_results(slurm_run, local_run):
-    workdir = slurm_run[0]
+def test_slurm_results_equal_local_results(slurm_run, default_run):
+    """The cluster's files equal those of the suite's local default run (the same configuration, so the
+    same fingerprints: building only the cluster targets locally would redo work the suite does anyway)."""
+    workdir, local_run = slurm_run[0], default_run
     for dataset in (*CACHES, *RUN_OUTPUTS[::2]):
         with xr.open_dataset(workdir / dataset) as on_slurm, xr.open_dataset(local_run / dataset) as local:
             # caches name their absolute source folder: equal values, coordinates and run attributes
