@@ -39,12 +39,12 @@ from runoffbench.plots.style import DOUBLE_COLUMN, MODEL_COLOURS, note_off_axis,
 #: the models of Feng et al. 2022 by entry name and display label, so that every figure gives a model the
 #: same colour (the δ variants from dark to light as they add dynamic parameters; LSTM as everywhere)
 FENG_COLOURS: dict[str, str] = {
-    "dPL+HBV": "#882255", "δn": "#CC6677", "δn(β^t)": "#DDCC77", "δn(γ^t)": "#999933",
-    "δn(γ^t,β^t)": "#117733", "δn(NN_r)": "#44AA99", "LSTM": MODEL_COLOURS["lstm"], "mHM": "#555555",
+    "dPL+HBV": "#882255", "δn": "#CC6677", "δn(βᵗ)": "#DDCC77", "δn(γᵗ)": "#999933",
+    "δn(γᵗ,βᵗ)": "#117733", "δn(NN_r)": "#44AA99", "LSTM": MODEL_COLOURS["lstm"], "mHM": "#555555",
 }
 FENG_COLOURS.update({"dpl_hbv": FENG_COLOURS["dPL+HBV"], "delta_n": FENG_COLOURS["δn"],
-                     "delta_n_beta_t": FENG_COLOURS["δn(β^t)"], "delta_n_gamma_t": FENG_COLOURS["δn(γ^t)"],
-                     "delta_n_gamma_t_beta_t": FENG_COLOURS["δn(γ^t,β^t)"], "delta_n_nn_r": FENG_COLOURS["δn(NN_r)"],
+                     "delta_n_beta_t": FENG_COLOURS["δn(βᵗ)"], "delta_n_gamma_t": FENG_COLOURS["δn(γᵗ)"],
+                     "delta_n_gamma_t_beta_t": FENG_COLOURS["δn(γᵗ,βᵗ)"], "delta_n_nn_r": FENG_COLOURS["δn(NN_r)"],
                      "mhm": FENG_COLOURS["mHM"]})
 COLOURS = {**MODEL_COLOURS, **FENG_COLOURS}
 
