@@ -170,7 +170,7 @@ SPLITS_OPTION = Option("split", "strings", "the splits shown, side by side in th
 _NOTCH = Option("notch", "boolean", "notched boxes: the notch spans the median's 95 % confidence interval",
                 default=True)
 #: the display labels of the runs an analysis's figure or table shows: the ``models`` of its ``analyses:``
-#: entry (runoffbench.analysis.registry.output_entry; applied by runoffbench.plots.labels)
+#: entry (runoffbench.analysis.registry.output_kind_entry; applied by runoffbench.plots.labels)
 _RUN_LABELS = Option("models", "models", "the runs shown, in this order; a mapping run or model name -> display "
                      "label renames them (a model's label names each run of its sweep, with its factor levels)")
 
